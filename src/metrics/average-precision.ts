@@ -1,0 +1,53 @@
+/**
+ * Per-class average precision (spec §7): rank a class's detections by descending score, walk
+ * the ranking (each detection its own point, ties not pooled), make precision monotone, and
+ * sum (Δrecall · precision) where recall changes — all-point VOC2010+ interpolation.
+ *
+ * Tie order among equal scores changes AP. `averagePrecision` uses the official order
+ * (`np.argsort(scores)[::-1]`, numpy 1.24 introsort); `averagePrecisionTiesFirst` ranks true
+ * positives (or false positives) first among ties, giving the range over all tie orders.
+ *
+ * Returns NaN for a class without GT (excluded from mAP), 0 for GT without detections.
+ */
+import { numpyArgsort } from './numpy-argsort.js';
+import { numpySum } from './numpy-sum.js';
+
+/** AP of tp flags already in ranked order (best first). */
+export function apOfRanking(tpRanked: ArrayLike<number>, numGt: number): number {
+  if (!(numGt > 0)) return NaN;
+  const n = tpRanked.length;
+  if (n === 0) return 0;
+  // recall/precision with sentinels: r = [0, ..., 1], p = [0, ..., 0]
+  const r = new Float64Array(n + 2);
+  const p = new Float64Array(n + 2);
+  let cum = 0;
+  for (let k = 0; k < n; k++) {
+    cum += tpRanked[k]!;
+    p[k + 1] = cum / (k + 1);
+    r[k + 1] = cum / numGt;
+  }
+  r[n + 1] = 1;
+  for (let i = n; i >= 0; i--) p[i] = Math.max(p[i]!, p[i + 1]!);
+  const terms: number[] = [];
+  for (let i = 1; i < n + 2; i++) {
+    if (r[i] !== r[i - 1]) terms.push((r[i]! - r[i - 1]!) * p[i]!);
+  }
+  return numpySum(terms);
+}
+
+/** Official AP: ranking by `np.argsort(scores)[::-1]`. */
+export function averagePrecision(scores: Float64Array, tp: Uint8Array, numGt: number): number {
+  const order = numpyArgsort(scores);
+  const n = order.length;
+  const ranked = new Uint8Array(n);
+  for (let i = 0; i < n; i++) ranked[i] = tp[order[n - 1 - i]!]!;
+  return apOfRanking(ranked, numGt);
+}
+
+/** AP with ties broken in favour of true positives (`tpFirst`) or false positives. */
+export function averagePrecisionTiesFirst(scores: Float64Array, tp: Uint8Array, numGt: number, tpFirst: boolean): number {
+  const idx = Array.from(scores, (_, i) => i);
+  const sign = tpFirst ? -1 : 1;
+  idx.sort((a, b) => scores[b]! - scores[a]! || sign * (tp[a]! - tp[b]!));
+  return apOfRanking(Uint8Array.from(idx, (i) => tp[i]!), numGt);
+}

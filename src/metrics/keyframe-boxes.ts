@@ -1,0 +1,181 @@
+/**
+ * Per-keyframe box lists (spec §4): GT or detections grouped by keyframe, in the order the
+ * evaluator matches them. Plain columnar data in CSR layout:
+ *
+ *   keys[k]                       keyframe k's key, keyframes in first-appearance order
+ *   start[k] .. start[k+1]        its boxes' positions in the columns
+ *   cls, score, x1, y1, x2, y2    columns (score = detection score, or GT person id)
+ */
+import type { RowColumns } from '../data/row-store.js';
+import type { DetectionOrder, GroundTruthOrder } from './presets.js';
+import type { KeyframeTopK } from './keyframe-topk.js';
+import { numpyArgsort } from './numpy-argsort.js';
+import { TupleHeapStore } from './python-heap.js';
+
+export interface KeyframeBoxes {
+  readonly keys: string[];
+  readonly start: Int32Array;
+  readonly cls: Int32Array;
+  readonly score: Float64Array;
+  readonly x1: Float64Array;
+  readonly y1: Float64Array;
+  readonly x2: Float64Array;
+  readonly y2: Float64Array;
+}
+
+function allocate(keys: string[], n: number): KeyframeBoxes {
+  return {
+    keys,
+    start: new Int32Array(keys.length + 1),
+    cls: new Int32Array(n),
+    score: new Float64Array(n),
+    x1: new Float64Array(n),
+    y1: new Float64Array(n),
+    x2: new Float64Array(n),
+    y2: new Float64Array(n),
+  };
+}
+
+function copyBox(from: RowColumns | KeyframeBoxes, i: number, to: KeyframeBoxes, j: number): void {
+  to.cls[j] = from.cls[i]!;
+  to.score[j] = from.score[i]!;
+  to.x1[j] = from.x1[i]!;
+  to.y1[j] = from.y1[i]!;
+  to.x2[j] = from.x2[i]!;
+  to.y2[j] = from.y2[i]!;
+}
+
+/**
+ * Groups stored rows by keyframe (stable: file order within a keyframe), keyframes in order of
+ * their first row. `keyNames[row.key]` is the key string.
+ */
+export function groupRows(rows: RowColumns, keyNames: readonly string[]): KeyframeBoxes {
+  const groupOfKey = new Int32Array(keyNames.length).fill(-1);
+  const keys: string[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const k = rows.key[i]!;
+    let g = groupOfKey[k]!;
+    if (g < 0) {
+      g = groupOfKey[k] = keys.length;
+      keys.push(keyNames[k]!);
+      sizes.push(0);
+    }
+    sizes[g]!++;
+  }
+  const out = allocate(keys, rows.length);
+  for (let g = 0; g < keys.length; g++) out.start[g + 1] = out.start[g]! + sizes[g]!;
+  const fill = out.start.slice(0, keys.length);
+  for (let i = 0; i < rows.length; i++) copyBox(rows, i, out, fill[groupOfKey[rows.key[i]!]!]!++);
+  return out;
+}
+
+/** Compacts the per-keyframe heaps (already sorted by `finish()`) into CSR form. */
+export function fromTopK(topk: KeyframeTopK, keyNames: readonly string[]): KeyframeBoxes {
+  let n = 0;
+  for (let s = 0; s < topk.slots; s++) n += topk.count[s]!;
+  const keys = Array.from(topk.keyOfSlot.subarray(0, topk.slots), (k) => keyNames[k]!);
+  const out = allocate(keys, n);
+  const h = topk.heaps;
+  let j = 0;
+  for (let s = 0; s < topk.slots; s++) {
+    const base = s * topk.cap;
+    for (let e = 0; e < topk.count[s]!; e++, j++) {
+      out.cls[j] = h.cls[base + e]!;
+      out.score[j] = h.score[base + e]!;
+      out.x1[j] = h.x1[base + e]!;
+      out.y1[j] = h.y1[base + e]!;
+      out.x2[j] = h.x2[base + e]!;
+      out.y2[j] = h.y2[base + e]!;
+    }
+    out.start[s + 1] = j;
+  }
+  return out;
+}
+
+/** Reorders boxes within each keyframe by a permutation function of (start, end) → source indices. */
+function reorder(boxes: KeyframeBoxes, orderOf: (s: number, e: number) => ArrayLike<number>): KeyframeBoxes {
+  const out = allocate(boxes.keys, boxes.cls.length);
+  out.start.set(boxes.start);
+  for (let k = 0; k < boxes.keys.length; k++) {
+    const s = boxes.start[k]!;
+    const order = orderOf(s, boxes.start[k + 1]!);
+    for (let j = 0; j < order.length; j++) copyBox(boxes, order[j]!, out, s + j);
+  }
+  return out;
+}
+
+/** Stable order by descending score of [s, e). */
+function stableDescending(score: Float64Array, s: number, e: number): number[] {
+  const idx = Array.from({ length: e - s }, (_, i) => s + i);
+  return idx.sort((a, b) => (score[a]! < score[b]! ? 1 : score[b]! < score[a]! ? -1 : 0));
+}
+
+/** GT boxes of each keyframe in the preset's order (§4.1); input in file order. */
+export function orderGroundTruth(gt: KeyframeBoxes, order: GroundTruthOrder): KeyframeBoxes {
+  if (order === 'file') return gt;
+  if (order === 'stable-person-id') return reorder(gt, (s, e) => stableDescending(gt.score, s, e));
+  // heap-person-id: push every row into a Python heap (no cap), then stable sort by -person_id.
+  const heap = new TupleHeapStore(64);
+  return reorder(gt, (s, e) => {
+    heap.ensure(e - s);
+    for (let i = s; i < e; i++) heap.push(0, i - s, gt.score[i]!, gt.cls[i]!, gt.y1[i]!, gt.x1[i]!, gt.y2[i]!, gt.x2[i]!, i);
+    heap.sortDescending(0, e - s);
+    return heap.tag.slice(0, e - s);
+  });
+}
+
+/**
+ * Detections of each keyframe in the preset's matching order (§4.2). `heap` input is already
+ * in order (KeyframeTopK.finish); the others arrive in file order.
+ */
+export function orderDetections(det: KeyframeBoxes, order: DetectionOrder): KeyframeBoxes {
+  if (order === 'heap' || order === 'file') return det;
+  if (order === 'stable-desc') return reorder(det, (s, e) => stableDescending(det.score, s, e));
+  // class-argsort (2018): per class (classes by first appearance), np.argsort(scores)[::-1].
+  return reorder(det, (s, e) => {
+    const byClass = new Map<number, number[]>();
+    for (let i = s; i < e; i++) {
+      const c = det.cls[i]!;
+      const list = byClass.get(c);
+      if (list === undefined) byClass.set(c, [i]);
+      else list.push(i);
+    }
+    const out: number[] = [];
+    for (const list of byClass.values()) {
+      const sorted = numpyArgsort(Float64Array.from(list, (i) => det.score[i]!));
+      for (let j = sorted.length - 1; j >= 0; j--) out.push(list[sorted[j]!]!);
+    }
+    return out;
+  });
+}
+
+/**
+ * The boxes of `keys`, in that keyframe order (a key absent from `boxes` gets no boxes), keeping
+ * only rows for which `keep(i)` holds. Used to align GT with the scored detection keyframes.
+ */
+export function selectKeyframes(boxes: KeyframeBoxes, keys: string[], keep?: (i: number) => boolean): KeyframeBoxes {
+  const groupOf = new Map<string, number>();
+  boxes.keys.forEach((k, g) => groupOf.set(k, g));
+  let n = 0;
+  for (const k of keys) {
+    const g = groupOf.get(k);
+    if (g !== undefined) n += boxes.start[g + 1]! - boxes.start[g]!;
+  }
+  const out = allocate(keys, n);
+  let j = 0;
+  keys.forEach((k, idx) => {
+    const g = groupOf.get(k);
+    if (g !== undefined) {
+      for (let i = boxes.start[g]!; i < boxes.start[g + 1]!; i++) {
+        if (keep === undefined || keep(i)) copyBox(boxes, i, out, j++);
+      }
+    }
+    out.start[idx + 1] = j;
+  });
+  if (j === n) return out;
+  const trimmed = allocate(keys, j);
+  trimmed.start.set(out.start);
+  for (const col of ['cls', 'score', 'x1', 'y1', 'x2', 'y2'] as const) (trimmed[col] as Float64Array).set(out[col].subarray(0, j));
+  return trimmed;
+}
