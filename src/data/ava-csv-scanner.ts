@@ -148,6 +148,22 @@ export class AvaCsvScanner {
     const ends = this.ends;
     let pos = 0;
     while (pos < end) {
+      // Fast path: the common line shape, parsed in one pass; -1 = use the general path.
+      let fast: number;
+      try {
+        fast = this.fastLine(b, pos, end, final);
+      } catch (err) {
+        fast = this.handle(err, pos);
+        if (fast >= 0) {
+          pos = fast;
+          continue;
+        }
+      }
+      if (fast === -2) break; // incomplete line: wait for more bytes
+      if (fast >= 0) {
+        pos = fast;
+        continue;
+      }
       let nf = 0;
       let fs = pos;
       let quoted = false;
@@ -182,14 +198,142 @@ export class AvaCsvScanner {
         if (quoted) this.rowFromStrings(splitCsvRecord(utf8.decode(b.subarray(pos, i))));
         else this.rowFromBytes(b, pos, nf);
       } catch (err) {
-        if (!(err instanceof RowError)) throw err;
-        if (!this.opts.skipBadRows) throw new RowError(err.reason, err.message, this.lines, this.consumed + pos);
-        this.counts.bad[err.reason]++;
+        this.handle(err, pos);
       }
       pos = next;
     }
     this.consumed += pos;
     return pos;
+  }
+
+  /**
+   * A RowError from the line starting at `pos` (already counted in `lines`): rethrown with its
+   * place, or counted when skipping. Returns the start of the next line for the fast path
+   * (which throws only once it has found the line's end, kept in `lineEnd`), else -1.
+   */
+  private handle(err: unknown, pos: number): number {
+    if (!(err instanceof RowError)) throw err;
+    if (!this.opts.skipBadRows) throw new RowError(err.reason, err.message, this.lines, this.consumed + pos);
+    this.counts.bad[err.reason]++;
+    return this.lineEnd;
+  }
+
+  // Result slots of the lexers below (V8 keeps these monomorphic; no tuples allocated per field).
+  private q = 0;
+  private sawDot = false;
+  private lineEnd = -1;
+
+  /** Plain `-?digits[.digits]` at b[i..], exactly rounded; NaN if not plain. Sets `q` to the first byte after it. */
+  private lexNum(b: Uint8Array, i: number, end: number): number {
+    let neg = false;
+    if (i < end && b[i] === 45) {
+      neg = true;
+      i++;
+    }
+    let mant = 0;
+    let digits = 0;
+    let dotAt = -1;
+    for (; i < end; i++) {
+      const d = b[i]! - 48;
+      if (d >= 0 && d <= 9) {
+        mant = mant * 10 + d;
+        digits++;
+      } else if (d === -2 && dotAt < 0) dotAt = digits;
+      else break;
+    }
+    this.q = i;
+    this.sawDot = dotAt >= 0;
+    if (digits === 0 || mant >= TWO_POW_53) return NaN;
+    const frac = dotAt < 0 ? 0 : digits - dotAt;
+    if (frac > 22) return NaN;
+    const v = frac === 0 ? mant : mant / POW10[frac]!;
+    return neg ? -v : v;
+  }
+
+  /**
+   * One line of the shape `id,ts,num,num,num,num,int[,num]` with plain numbers and no quotes,
+   * in a single pass. Returns the next line's start; -1 if the line needs the general path
+   * (nothing has been changed then); -2 if the line is incomplete and not `final`.
+   */
+  private fastLine(b: Uint8Array, pos: number, end: number, final: boolean): number {
+    const more = final ? -1 : -2;
+    let i = pos;
+    for (; ; i++) {
+      if (i >= end) return more;
+      const c = b[i]!;
+      if (c === 44) break;
+      if (c === 10 || c === 13 || c === 34) return -1;
+    }
+    i++;
+    for (; ; i++) {
+      if (i >= end) return more;
+      const c = b[i]!;
+      if (c === 44) break;
+      if (c === 10 || c === 13 || c === 34) return -1;
+    }
+    const keyEnd = i++;
+    const x1 = this.lexNum(b, i, end);
+    if (x1 !== x1 || b[this.q] !== 44) return this.q >= end ? more : -1;
+    const y1 = this.lexNum(b, this.q + 1, end);
+    if (y1 !== y1 || b[this.q] !== 44) return this.q >= end ? more : -1;
+    const x2 = this.lexNum(b, this.q + 1, end);
+    if (x2 !== x2 || b[this.q] !== 44) return this.q >= end ? more : -1;
+    const y2 = this.lexNum(b, this.q + 1, end);
+    if (y2 !== y2 || b[this.q] !== 44) return this.q >= end ? more : -1;
+    const cls = this.lexNum(b, this.q + 1, end);
+    i = this.q;
+    if (cls !== cls || this.sawDot || b[i] === 46) return i >= end ? more : -1;
+    let nf = 7;
+    let last = 1.0;
+    const whitelisted = cls >= 0 && cls < this.opts.whitelist.length && this.opts.whitelist[cls] === 1;
+    if (i < end && b[i] === 44) {
+      nf = 8;
+      last = this.lexNum(b, i + 1, end);
+      i = this.q;
+      if (last !== last) return i >= end ? more : -1;
+    }
+    // the line must end here
+    let next: number;
+    if (i >= end) {
+      if (!final) return -2;
+      next = end;
+    } else if (b[i] === 10) next = i + 1;
+    else if (b[i] === 13) {
+      if (i + 1 >= end && !final) return -2;
+      next = i + 1 < end && b[i + 1] === 10 ? i + 2 : i + 1;
+    } else return -1;
+    if (this.isExclusions) return -1;
+    // Commit: from here on this line is consumed (errors are about this line).
+    this.lines++;
+    this.counts.rows++;
+    this.lineEnd = next;
+    const key = this.keyAt(b, pos, keyEnd);
+    if (!whitelisted) {
+      this.counts.notInLabelMap++;
+      return next;
+    }
+    if (nf === 8 && this.isGt && !this.opts.preset.parsePersonId) last = 1.0;
+    this.emit(key, cls, x1, y1, x2, y2, last, nf);
+    return next;
+  }
+
+  /** Keyframe key index of the line whose `video,timestamp` bytes are b[lineStart, keyEnd). */
+  private keyAt(b: Uint8Array, lineStart: number, keyEnd: number): number {
+    const keyLen = keyEnd - lineStart;
+    if (keyLen === this.prevKeyLen) {
+      const pk = this.prevKey;
+      let j = 0;
+      while (j < keyLen && pk[j] === b[lineStart + j]) j++;
+      if (j === keyLen) return this.prevKeyIndex;
+    }
+    const comma = b.indexOf(44, lineStart);
+    const key = this.internKey(utf8.decode(b.subarray(lineStart, comma)), utf8.decode(b.subarray(comma + 1, keyEnd)));
+    if (keyLen <= MAX_CACHED_KEY) {
+      this.prevKey.set(b.subarray(lineStart, keyEnd));
+      this.prevKeyLen = keyLen;
+      this.prevKeyIndex = key;
+    }
+    return key;
   }
 
   private fail(reason: BadRowReason, message: string): never {
@@ -210,29 +354,7 @@ export class AvaCsvScanner {
     this.checkFieldCount(nf);
     const starts = this.starts;
     const ends = this.ends;
-    // Keyframe key: reuse the previous row's when the raw `video,timestamp` bytes are equal.
-    const keyEnd = ends[1]!;
-    const keyLen = keyEnd - lineStart;
-    let key = -1;
-    if (keyLen === this.prevKeyLen) {
-      let same = true;
-      const pk = this.prevKey;
-      for (let j = 0; j < keyLen; j++) {
-        if (pk[j] !== b[lineStart + j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) key = this.prevKeyIndex;
-    }
-    if (key < 0) {
-      key = this.internKey(utf8.decode(b.subarray(starts[0]!, ends[0]!)), utf8.decode(b.subarray(starts[1]!, keyEnd)));
-      if (keyLen <= MAX_CACHED_KEY) {
-        this.prevKey.set(b.subarray(lineStart, keyEnd));
-        this.prevKeyLen = keyLen;
-        this.prevKeyIndex = key;
-      }
-    }
+    const key = this.keyAt(b, lineStart, ends[1]!);
     if (nf === 2) {
       if (!this.isExclusions) this.counts.twoColumn++;
       return;

@@ -85,7 +85,7 @@ export async function readEvalInputs(paths: EvalFilePaths, preset: EvalPreset, o
       labelMap,
       gt: groupRows(gtRows, gtScanner.keys.keys),
       gtFileKeys: new Set(gtScanner.keys.keys),
-      det: pred.boxes,
+      det: pred.parts,
       excluded,
     },
     files,

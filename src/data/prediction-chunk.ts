@@ -7,7 +7,7 @@ import { AvaCsvScanner, type ScanCounts } from './ava-csv-scanner.js';
 import { RowStore } from './row-store.js';
 import { scanRangeSync, scanFile } from './scan-file.js';
 import { KeyframeTopK } from '../metrics/keyframe-topk.js';
-import { fromTopK, groupRows, type KeyframeBoxes } from '../metrics/keyframe-boxes.js';
+import { groupRows, type KeyframeBoxes } from '../metrics/keyframe-boxes.js';
 import type { EvalPreset } from '../metrics/presets.js';
 
 export interface PredictionReadConfig {
@@ -27,7 +27,7 @@ function makeReader(config: PredictionReadConfig) {
   const scanner = new AvaCsvScanner({ kind: 'predictions', ...config }, sink);
   const finish = (): PredictionChunk => {
     const names = scanner.keys.keys;
-    const boxes = sink instanceof KeyframeTopK ? (sink.finish(), fromTopK(sink, names)) : groupRows(sink, names);
+    const boxes = sink instanceof KeyframeTopK ? sink.toBoxes(names) : groupRows(sink, names);
     return { boxes, counts: scanner.counts };
   };
   return { scanner, finish };

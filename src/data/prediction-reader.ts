@@ -25,10 +25,16 @@ export interface PredictionReadOptions extends PredictionReadConfig {
   readonly workers: number;
 }
 
-export async function readPredictions(path: string, opts: PredictionReadOptions): Promise<PredictionChunk> {
+/** Per-keyframe boxes in parts (one per reader thread, in file order; no keyframe in two parts). */
+export interface PredictionRead {
+  readonly parts: KeyframeBoxes[];
+  readonly counts: ScanCounts;
+}
+
+export async function readPredictions(path: string, opts: PredictionReadOptions): Promise<PredictionRead> {
   checkInputFile(path);
   const size = statSync(path).size;
-  if (opts.workers <= 1 || size < PARALLEL_MIN_BYTES || isGzipFile(path)) return readPredictionFile(path, opts);
+  if (opts.workers <= 1 || size < PARALLEL_MIN_BYTES || isGzipFile(path)) return sequential(path, opts);
   const bounds = splitPoints(path, size, opts.workers);
   const results = await Promise.all(bounds.slice(0, -1).map((start, i) => runWorker(path, start, bounds[i + 1]!, opts)));
   for (let i = 0; i < results.length; i++) {
@@ -39,11 +45,16 @@ export async function readPredictions(path: string, opts: PredictionReadOptions)
   const seen = new Set<string>();
   for (const c of chunks) {
     for (const k of c.boxes.keys) {
-      if (seen.has(k)) return readPredictionFile(path, opts); // interleaved keyframes
+      if (seen.has(k)) return sequential(path, opts); // interleaved keyframes
       seen.add(k);
     }
   }
-  return { boxes: concatBoxes(chunks.map((c) => c.boxes)), counts: sumCounts(chunks.map((c) => c.counts)) };
+  return { parts: chunks.map((c) => c.boxes), counts: sumCounts(chunks.map((c) => c.counts)) };
+}
+
+async function sequential(path: string, opts: PredictionReadOptions): Promise<PredictionRead> {
+  const chunk = await readPredictionFile(path, opts);
+  return { parts: [chunk.boxes], counts: chunk.counts };
 }
 
 type WorkerReply =
@@ -104,30 +115,6 @@ function boundaryIn(w: Buffer): number {
     lineStart = nl + 1;
   }
   return -1;
-}
-
-function concatBoxes(parts: KeyframeBoxes[]): KeyframeBoxes {
-  const n = parts.reduce((s, p) => s + p.cls.length, 0);
-  const keys = parts.flatMap((p) => p.keys);
-  const out: KeyframeBoxes = {
-    keys,
-    start: new Int32Array(keys.length + 1),
-    cls: new Int32Array(n),
-    score: new Float64Array(n),
-    x1: new Float64Array(n),
-    y1: new Float64Array(n),
-    x2: new Float64Array(n),
-    y2: new Float64Array(n),
-  };
-  let rowOff = 0;
-  let keyOff = 0;
-  for (const p of parts) {
-    for (const col of ['cls', 'score', 'x1', 'y1', 'x2', 'y2'] as const) (out[col] as Float64Array).set(p[col], rowOff);
-    for (let k = 1; k <= p.keys.length; k++) out.start[keyOff + k] = rowOff + p.start[k]!;
-    rowOff += p.cls.length;
-    keyOff += p.keys.length;
-  }
-  return out;
 }
 
 function sumCounts(all: ScanCounts[]): ScanCounts {

@@ -22,8 +22,8 @@ export interface FrameMapInputs {
   readonly gt: KeyframeBoxes;
   /** Every key that appears in the GT file, any row kind (the 2020+ "present in GT" rule). */
   readonly gtFileKeys: ReadonlySet<string>;
-  /** Whitelisted detections per keyframe, as the reader left them (heap order, or file order). */
-  readonly det: KeyframeBoxes;
+  /** Whitelisted detections per keyframe, as the reader left them (heap order, or file order), in parts (one per reader thread; no keyframe in two parts). */
+  readonly det: readonly KeyframeBoxes[];
   readonly excluded: ReadonlySet<string>;
 }
 
@@ -69,24 +69,19 @@ export function evaluate(inputs: FrameMapInputs, preset: EvalPreset): Evaluation
   const gtKeySet = new Set(gtKeys);
   let detKeys: string[];
   if (preset.negativeKeyframes === 'gt-keyframes') {
-    const hasDet = new Set(inputs.det.keys);
+    const hasDet = new Set(inputs.det.flatMap((part) => part.keys));
     detKeys = gtKeys.filter((k) => hasDet.has(k)); // MMAction2 walks GT keyframes
   } else if (preset.negativeKeyframes === 'keys-in-gt-file') {
-    detKeys = inputs.det.keys.filter((k) => inputs.gtFileKeys.has(k) && !excl.has(k));
+    detKeys = inputs.det.flatMap((part) => part.keys.filter((k) => inputs.gtFileKeys.has(k) && !excl.has(k)));
   } else {
-    detKeys = inputs.det.keys.filter((k) => !excl.has(k));
+    detKeys = inputs.det.flatMap((part) => part.keys.filter((k) => !excl.has(k)));
   }
   const detKeySet = new Set(detKeys);
   const keys = [...detKeys, ...gtKeys.filter((k) => !detKeySet.has(k))];
 
-  const gt = orderGroundTruth(selectKeyframes(inputs.gt, keys, undefined), preset.groundTruthOrder);
-  let droppedScoreFloor = 0;
-  const floor = preset.scoreFloor;
-  const detAll = selectKeyframes(inputs.det, keys, (i) => {
-    const keep = inputs.det.score[i]! > floor;
-    if (!keep) droppedScoreFloor++;
-    return keep;
-  });
+  const gt = orderGroundTruth(selectKeyframes([inputs.gt], keys), preset.groundTruthOrder);
+  const detAll = selectKeyframes(inputs.det, keys, preset.scoreFloor);
+  const droppedScoreFloor = inputs.det.reduce((n, part) => n + part.cls.length, 0) - detAll.cls.length - droppedUnscored(inputs.det, keys);
   const det = orderDetections(detAll, preset.detectionOrder);
   const matches = matchKeyframes(gt, det, {
     iouThreshold: preset.iouThreshold,
@@ -109,6 +104,18 @@ export function evaluate(inputs: FrameMapInputs, preset: EvalPreset): Evaluation
   };
 }
 
+/** Detection rows of keyframes that are not scored (excluded, or negative where ignored). */
+function droppedUnscored(parts: readonly KeyframeBoxes[], scored: readonly string[]): number {
+  const keep = new Set(scored);
+  let n = 0;
+  for (const part of parts) {
+    part.keys.forEach((k, g) => {
+      if (!keep.has(k)) n += part.start[g + 1]! - part.start[g]!;
+    });
+  }
+  return n;
+}
+
 /** Per-class match rows (stable: concatenation order kept), as index lists into the MatchTable. */
 export function rowsByClass(matches: MatchTable, maxId: number): Int32Array[] {
   const sizes = new Int32Array(maxId + 1);
@@ -126,11 +133,14 @@ export function accumulate(ev: Evaluation, inputs: FrameMapInputs, preset: EvalP
   const byClass = rowsByClass(ev.matches, inputs.labelMap.maxId);
   return inputs.labelMap.classes.map(({ id, name }) => {
     const rows = byClass[id]!;
-    const scores = Float64Array.from(rows, (i) => ev.matches.score[i]!);
-    const tp = Uint8Array.from(rows, (i) => ev.matches.tp[i]!);
-    const numGt = ev.numGt[id]!;
+    const scores = new Float64Array(rows.length);
+    const tp = new Uint8Array(rows.length);
     let numTp = 0;
-    for (let i = 0; i < tp.length; i++) numTp += tp[i]!;
+    for (let j = 0; j < rows.length; j++) {
+      scores[j] = ev.matches.score[rows[j]!]!;
+      numTp += tp[j] = ev.matches.tp[rows[j]!]!;
+    }
+    const numGt = ev.numGt[id]!;
     const excludedNoDets = preset.classWithoutDetections === 'excluded' && rows.length === 0;
     const ap = excludedNoDets ? NaN : averagePrecision(scores, tp, numGt);
     const base = { id, name, numGt, numDets: rows.length, numTp, ap };

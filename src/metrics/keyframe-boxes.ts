@@ -8,7 +8,6 @@
  */
 import type { RowColumns } from '../data/row-store.js';
 import type { DetectionOrder, GroundTruthOrder } from './presets.js';
-import type { KeyframeTopK } from './keyframe-topk.js';
 import { numpyArgsort } from './numpy-argsort.js';
 import { TupleHeapStore } from './python-heap.js';
 
@@ -70,29 +69,6 @@ export function groupRows(rows: RowColumns, keyNames: readonly string[]): Keyfra
   return out;
 }
 
-/** Compacts the per-keyframe heaps (already sorted by `finish()`) into CSR form. */
-export function fromTopK(topk: KeyframeTopK, keyNames: readonly string[]): KeyframeBoxes {
-  let n = 0;
-  for (let s = 0; s < topk.slots; s++) n += topk.count[s]!;
-  const keys = Array.from(topk.keyOfSlot.subarray(0, topk.slots), (k) => keyNames[k]!);
-  const out = allocate(keys, n);
-  const h = topk.heaps;
-  let j = 0;
-  for (let s = 0; s < topk.slots; s++) {
-    const base = s * topk.cap;
-    for (let e = 0; e < topk.count[s]!; e++, j++) {
-      out.cls[j] = h.cls[base + e]!;
-      out.score[j] = h.score[base + e]!;
-      out.x1[j] = h.x1[base + e]!;
-      out.y1[j] = h.y1[base + e]!;
-      out.x2[j] = h.x2[base + e]!;
-      out.y2[j] = h.y2[base + e]!;
-    }
-    out.start[s + 1] = j;
-  }
-  return out;
-}
-
 /** Reorders boxes within each keyframe by a permutation function of (start, end) → source indices. */
 function reorder(boxes: KeyframeBoxes, orderOf: (s: number, e: number) => ArrayLike<number>): KeyframeBoxes {
   const out = allocate(boxes.keys, boxes.cls.length);
@@ -151,31 +127,55 @@ export function orderDetections(det: KeyframeBoxes, order: DetectionOrder): Keyf
 }
 
 /**
- * The boxes of `keys`, in that keyframe order (a key absent from `boxes` gets no boxes), keeping
- * only rows for which `keep(i)` holds. Used to align GT with the scored detection keyframes.
+ * The boxes of `keys`, in that keyframe order, gathered from `parts` (a key absent from all
+ * parts gets no boxes; no key may be in two parts), keeping rows with score > `scoreFloor`.
+ * Used to align GT with the scored detection keyframes.
  */
-export function selectKeyframes(boxes: KeyframeBoxes, keys: string[], keep?: (i: number) => boolean): KeyframeBoxes {
-  const groupOf = new Map<string, number>();
-  boxes.keys.forEach((k, g) => groupOf.set(k, g));
+export function selectKeyframes(parts: readonly KeyframeBoxes[], keys: readonly string[], scoreFloor = -Infinity): KeyframeBoxes {
+  const where = new Map<string, number>(); // key -> group within its part
+  const partOf = new Map<string, number>();
+  parts.forEach((p, pi) =>
+    p.keys.forEach((k, g) => {
+      where.set(k, g);
+      partOf.set(k, pi);
+    }),
+  );
   let n = 0;
   for (const k of keys) {
-    const g = groupOf.get(k);
-    if (g !== undefined) n += boxes.start[g + 1]! - boxes.start[g]!;
-  }
-  const out = allocate(keys, n);
-  let j = 0;
-  keys.forEach((k, idx) => {
-    const g = groupOf.get(k);
+    const g = where.get(k);
     if (g !== undefined) {
-      for (let i = boxes.start[g]!; i < boxes.start[g + 1]!; i++) {
-        if (keep === undefined || keep(i)) copyBox(boxes, i, out, j++);
+      const p = parts[partOf.get(k)!]!;
+      n += p.start[g + 1]! - p.start[g]!;
+    }
+  }
+  const out = allocate([...keys], n);
+  const { cls, score, x1, y1, x2, y2 } = out;
+  let j = 0;
+  for (let idx = 0; idx < keys.length; idx++) {
+    const g = where.get(keys[idx]!);
+    if (g !== undefined) {
+      // columns hoisted into locals: keeps the hot loop's typed-array loads monomorphic
+      const p = parts[partOf.get(keys[idx]!)!]!;
+      const pc = p.cls, ps = p.score, px1 = p.x1, py1 = p.y1, px2 = p.x2, py2 = p.y2;
+      const e = p.start[g + 1]!;
+      for (let i = p.start[g]!; i < e; i++) {
+        const sc = ps[i]!;
+        if (!(sc > scoreFloor)) continue;
+        cls[j] = pc[i]!;
+        score[j] = sc;
+        x1[j] = px1[i]!;
+        y1[j] = py1[i]!;
+        x2[j] = px2[i]!;
+        y2[j] = py2[i]!;
+        j++;
       }
     }
     out.start[idx + 1] = j;
-  });
+  }
   if (j === n) return out;
-  const trimmed = allocate(keys, j);
+  const trimmed = allocate(out.keys, j);
   trimmed.start.set(out.start);
-  for (const col of ['cls', 'score', 'x1', 'y1', 'x2', 'y2'] as const) (trimmed[col] as Float64Array).set(out[col].subarray(0, j));
+  trimmed.cls.set(out.cls.subarray(0, j));
+  for (const col of ['score', 'x1', 'y1', 'x2', 'y2'] as const) trimmed[col].set(out[col].subarray(0, j));
   return trimmed;
 }

@@ -4,6 +4,10 @@
  * scores the official order is this algorithm's artefact; reproducing it is what makes
  * tie-heavy inputs come out bit-identical. Port of numpy/core/src/npysort/quicksort.cpp
  * (`aquicksort_`) and heapsort.cpp (`aheapsort_`), float64 with NaN sorted last.
+ *
+ * numpy compares v[tosort[i]]; here the values are moved along with the indices (`val[i]`
+ * always equals v[idx[i]]), which performs the identical sequence of comparisons and swaps
+ * without the indirection.
  */
 
 // numpy npysort_common.h: ranges with more than 16 elements (pr - pl > 15) are partitioned.
@@ -17,42 +21,45 @@ function lt(a: number, b: number): boolean {
 /** Indices that sort `v` ascending, exactly as numpy 1.24's default argsort orders them. */
 export function numpyArgsort(v: Float64Array): Int32Array {
   const num = v.length;
-  const tosort = new Int32Array(num);
-  for (let i = 0; i < num; i++) tosort[i] = i;
-  if (num < 2) return tosort;
+  const idx = new Int32Array(num);
+  for (let i = 0; i < num; i++) idx[i] = i;
+  if (num < 2) return idx;
+  const val = Float64Array.from(v);
+  const swap = (a: number, b: number) => {
+    const t = idx[a]!;
+    idx[a] = idx[b]!;
+    idx[b] = t;
+    const u = val[a]!;
+    val[a] = val[b]!;
+    val[b] = u;
+  };
   const stack: number[] = [];
   const depths: number[] = [];
   let pl = 0;
   let pr = num - 1;
   let cdepth = (31 - Math.clz32(num)) * 2; // npy_get_msb(num) * 2
-  const swap = (a: number, b: number) => {
-    const t = tosort[a]!;
-    tosort[a] = tosort[b]!;
-    tosort[b] = t;
-  };
   for (;;) {
     if (cdepth < 0) {
-      aheapsort(v, tosort, pl, pr - pl + 1);
+      heapsortRange(val, idx, pl, pr - pl + 1);
     } else {
       while (pr - pl > SMALL_QUICKSORT) {
         const pm = pl + ((pr - pl) >> 1);
-        if (lt(v[tosort[pm]!]!, v[tosort[pl]!]!)) swap(pm, pl);
-        if (lt(v[tosort[pr]!]!, v[tosort[pm]!]!)) swap(pr, pm);
-        if (lt(v[tosort[pm]!]!, v[tosort[pl]!]!)) swap(pm, pl);
-        const vp = v[tosort[pm]!]!;
+        if (lt(val[pm]!, val[pl]!)) swap(pm, pl);
+        if (lt(val[pr]!, val[pm]!)) swap(pr, pm);
+        if (lt(val[pm]!, val[pl]!)) swap(pm, pl);
+        const vp = val[pm]!;
         let pi = pl;
         let pj = pr - 1;
         swap(pm, pj);
         for (;;) {
           do ++pi;
-          while (lt(v[tosort[pi]!]!, vp));
+          while (lt(val[pi]!, vp));
           do --pj;
-          while (lt(vp, v[tosort[pj]!]!));
+          while (lt(vp, val[pj]!));
           if (pi >= pj) break;
           swap(pi, pj);
         }
-        const pk = pr - 1;
-        swap(pi, pk);
+        swap(pi, pr - 1);
         // push the larger partition, continue with the smaller
         if (pi - pl < pr - pi) {
           stack.push(pi + 1, pr);
@@ -65,12 +72,16 @@ export function numpyArgsort(v: Float64Array): Int32Array {
       }
       // insertion sort (stable: moves left only past strictly greater values)
       for (let pi = pl + 1; pi <= pr; ++pi) {
-        const vi = tosort[pi]!;
-        const vp = v[vi]!;
+        const vi = idx[pi]!;
+        const vp = val[pi]!;
         let pj = pi;
-        let pk = pi - 1;
-        while (pj > pl && lt(vp, v[tosort[pk]!]!)) tosort[pj--] = tosort[pk--]!;
-        tosort[pj] = vi;
+        while (pj > pl && lt(vp, val[pj - 1]!)) {
+          idx[pj] = idx[pj - 1]!;
+          val[pj] = val[pj - 1]!;
+          pj--;
+        }
+        idx[pj] = vi;
+        val[pj] = vp;
       }
     }
     if (stack.length === 0) break;
@@ -78,43 +89,33 @@ export function numpyArgsort(v: Float64Array): Int32Array {
     pl = stack.pop()!;
     cdepth = depths.pop()!;
   }
-  return tosort;
+  return idx;
 }
 
-/** numpy `aheapsort_` on tosort[start, start + n) (1-based heap indexing, as in numpy). */
-function aheapsort(v: Float64Array, tosort: Int32Array, start: number, n: number): void {
-  const a = (k: number) => tosort[start + k - 1]!;
-  const setA = (k: number, val: number) => {
-    tosort[start + k - 1] = val;
+/** numpy `aheapsort_` on [start, start + n) (1-based heap positions k ↦ start + k - 1). */
+function heapsortRange(val: Float64Array, idx: Int32Array, start: number, n: number): void {
+  const o = start - 1;
+  const sift = (l: number, size: number, ti: number, tv: number) => {
+    let i = l;
+    let j = l << 1;
+    while (j <= size) {
+      if (j < size && lt(val[o + j]!, val[o + j + 1]!)) j += 1;
+      if (!lt(tv, val[o + j]!)) break;
+      idx[o + i] = idx[o + j]!;
+      val[o + i] = val[o + j]!;
+      i = j;
+      j += j;
+    }
+    idx[o + i] = ti;
+    val[o + i] = tv;
   };
-  let tmp: number;
-  let i: number;
-  let j: number;
-  let l: number;
-  for (l = n >> 1; l > 0; --l) {
-    tmp = a(l);
-    for (i = l, j = l << 1; j <= n; ) {
-      if (j < n && lt(v[a(j)]!, v[a(j + 1)]!)) j += 1;
-      if (lt(v[tmp]!, v[a(j)]!)) {
-        setA(i, a(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    setA(i, tmp);
-  }
+  for (let l = n >> 1; l > 0; --l) sift(l, n, idx[o + l]!, val[o + l]!);
   for (; n > 1; ) {
-    tmp = a(n);
-    setA(n, a(1));
+    const ti = idx[o + n]!;
+    const tv = val[o + n]!;
+    idx[o + n] = idx[o + 1]!;
+    val[o + n] = val[o + 1]!;
     n -= 1;
-    for (i = 1, j = 2; j <= n; ) {
-      if (j < n && lt(v[a(j)]!, v[a(j + 1)]!)) j++;
-      if (lt(v[tmp]!, v[a(j)]!)) {
-        setA(i, a(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    setA(i, tmp);
+    sift(1, n, ti, tv);
   }
 }
