@@ -63,7 +63,8 @@ const MAX_FIELDS = 16;
 const MAX_CACHED_KEY = 512;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const TWO_POW_53 = 9007199254740992;
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: keep a leading BOM as text, as Python's utf-8 reader does (it becomes part of the first video id)
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Plain `-?digits[.digits]` decimal, exactly rounded; `undefined` = not plain, use the Python rules. */
 function lexPlainFloat(b: Uint8Array, s: number, e: number): number | undefined {
@@ -258,20 +259,32 @@ export class AvaCsvScanner {
   private fastLine(b: Uint8Array, pos: number, end: number, final: boolean): number {
     const more = final ? -1 : -2;
     let i = pos;
-    for (; ; i++) {
-      if (i >= end) return more;
-      const c = b[i]!;
-      if (c === 44) break;
-      if (c === 10 || c === 13 || c === 34) return -1;
+    let keyEnd = -1;
+    // Same keyframe as the previous line (the usual case): its exact key bytes, then a comma.
+    const pkLen = this.prevKeyLen;
+    if (pkLen > 0 && pos + pkLen < end && b[pos + pkLen] === 44) {
+      const pk = this.prevKey;
+      let j = 0;
+      while (j < pkLen && b[pos + j] === pk[j]) j++;
+      if (j === pkLen) keyEnd = pos + pkLen;
     }
-    i++;
-    for (; ; i++) {
-      if (i >= end) return more;
-      const c = b[i]!;
-      if (c === 44) break;
-      if (c === 10 || c === 13 || c === 34) return -1;
+    if (keyEnd < 0) {
+      for (; ; i++) {
+        if (i >= end) return more;
+        const c = b[i]!;
+        if (c === 44) break;
+        if (c === 10 || c === 13 || c === 34) return -1;
+      }
+      i++;
+      for (; ; i++) {
+        if (i >= end) return more;
+        const c = b[i]!;
+        if (c === 44) break;
+        if (c === 10 || c === 13 || c === 34) return -1;
+      }
+      keyEnd = i;
     }
-    const keyEnd = i++;
+    i = keyEnd + 1;
     const x1 = this.lexNum(b, i, end);
     if (x1 !== x1 || b[this.q] !== 44) return this.q >= end ? more : -1;
     const y1 = this.lexNum(b, this.q + 1, end);

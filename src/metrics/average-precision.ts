@@ -37,11 +37,56 @@ export function apOfRanking(tpRanked: ArrayLike<number>, numGt: number): number 
 
 /** Official AP: ranking by `np.argsort(scores)[::-1]`. */
 export function averagePrecision(scores: Float64Array, tp: Uint8Array, numGt: number): number {
+  return apOfRanking(officialRanking(scores, tp), numGt);
+}
+
+/**
+ * TP flags in the official rank order. Swapping two tied detections with the same flag
+ * changes nothing, so the tie order only matters where a TP and an FP share a score. Fast
+ * exact path: sort TP scores and FP scores natively and merge them; if a TP score equals an
+ * FP score (or a score is NaN), rank with the numpy introsort emulation instead.
+ */
+export function officialRanking(scores: Float64Array, tp: Uint8Array): Uint8Array {
+  const n = scores.length;
+  let nTp = 0;
+  for (let i = 0; i < n; i++) nTp += tp[i]!;
+  const tpScores = new Float64Array(nTp);
+  const fpScores = new Float64Array(n - nTp);
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    if (s !== s) return numpyRanking(scores, tp);
+    if (tp[i]) tpScores[a++] = s;
+    else fpScores[b++] = s;
+  }
+  tpScores.sort();
+  fpScores.sort();
+  const out = new Uint8Array(n);
+  let i = nTp - 1;
+  let j = n - nTp - 1;
+  let k = 0;
+  while (i >= 0 && j >= 0) {
+    const x = tpScores[i]!;
+    const y = fpScores[j]!;
+    if (x > y) {
+      out[k++] = 1;
+      i--;
+    } else if (y > x) {
+      k++; // out[k] = 0
+      j--;
+    } else return numpyRanking(scores, tp); // a TP/FP tie (incl. -0 vs +0): order matters
+  }
+  while (i-- >= 0) out[k++] = 1;
+  return out;
+}
+
+function numpyRanking(scores: Float64Array, tp: Uint8Array): Uint8Array {
   const order = numpyArgsort(scores);
   const n = order.length;
   const ranked = new Uint8Array(n);
   for (let i = 0; i < n; i++) ranked[i] = tp[order[n - 1 - i]!]!;
-  return apOfRanking(ranked, numGt);
+  return ranked;
 }
 
 /** AP with ties broken in favour of true positives (`tpFirst`) or false positives. */

@@ -1,12 +1,13 @@
 /**
  * Frame-mAP@0.5 (the AVA metric), in three steps like pycocotools' evaluator:
  *
- *   evaluate   — choose the scored keyframes (exclusions, negative-keyframe policy), order
- *                each keyframe's boxes, and match (→ MatchTable: one row per detection);
+ *   evaluate   — per part of the prediction file: keep the scored keyframes (exclusions,
+ *                negative-keyframe policy), order boxes, match (`matchPart`, runs in reader
+ *                threads); then `assemble` the parts in the official keyframe order
+ *                (→ Evaluation with a MatchTable: one row per scored detection);
  *   accumulate — per class: rank, precision/recall, AP (+ tie bounds);
  *   summarize  — mAP = mean AP over classes with GT (numpy nanmean, as the official).
  *
- * Input: GT and detections already read into per-keyframe box lists (src/data readers).
  * Every behavioural choice comes from the EvalPreset (presets.ts); nothing here is tuned.
  */
 import type { LabelMap } from '../data/label-map.js';
@@ -16,32 +17,173 @@ import { matchKeyframes, type MatchTable } from './match.js';
 import { numpyNanMean } from './numpy-sum.js';
 import type { EvalPreset } from './presets.js';
 
-export interface FrameMapInputs {
-  readonly labelMap: LabelMap;
-  /** Whitelisted GT rows per keyframe, file order within each keyframe. */
+/** What every part's matching needs to know besides its own detections (plain, cloneable). */
+export interface ScoringContext {
+  readonly preset: EvalPreset;
+  /** GT of the GT keyframes that are matched (exclusions applied), in the preset's GT order. */
   readonly gt: KeyframeBoxes;
-  /** Every key that appears in the GT file, any row kind (the 2020+ "present in GT" rule). */
-  readonly gtFileKeys: ReadonlySet<string>;
-  /** Whitelisted detections per keyframe, as the reader left them (heap order, or file order), in parts (one per reader thread; no keyframe in two parts). */
-  readonly det: readonly KeyframeBoxes[];
-  readonly excluded: ReadonlySet<string>;
+  readonly excluded: readonly string[];
+  /** Every key in the GT file, any row kind (the 2020+ "present in GT" rule). */
+  readonly gtFileKeys: readonly string[];
+}
+
+/** Detection-row counts of a part, by what happened to them after reading. */
+export interface DetectionFate {
+  /** In excluded keyframes. */
+  excludedKeyframe: number;
+  /** In keyframes the preset does not score (e.g. absent from the GT file under 2020+ rules). */
+  ignoredKeyframe: number;
+  /** In scored keyframes without GT: all false positives (2019 rules). */
+  negativeKeyframe: number;
+  /** Zero-area or inverted boxes, dropped before matching. */
+  invalidBox: number;
+  /** At or below the preset's score floor (2018). */
+  belowScoreFloor: number;
+}
+
+/** The matches of one part: scored keyframes of the part, in part order, CSR over the rows. */
+export interface PartMatches {
+  readonly keys: string[];
+  readonly start: Int32Array;
+  readonly cls: Int32Array;
+  readonly score: Float64Array;
+  readonly tp: Uint8Array;
+  readonly fate: DetectionFate;
+}
+
+export class Scorer {
+  private readonly excluded: Set<string>;
+  private readonly gtFileKeys: Set<string>;
+  /** GT keyframe key -> its group in ctx.gt. */
+  private readonly gtGroupOf: Map<string, number>;
+
+  constructor(readonly ctx: ScoringContext) {
+    this.excluded = new Set(ctx.preset.exclusions === 'ignore' ? [] : ctx.excluded);
+    this.gtFileKeys = new Set(ctx.gtFileKeys);
+    this.gtGroupOf = new Map(ctx.gt.keys.map((k, g) => [k, g]));
+  }
+
+  isExcluded(key: string): boolean {
+    return this.excluded.has(key);
+  }
+
+  /** Whether detections on this (non-excluded) keyframe are scored (spec §5). */
+  isScored(key: string): boolean {
+    switch (this.ctx.preset.negativeKeyframes) {
+      case 'all-false-positive':
+        return true;
+      case 'keys-in-gt-file':
+        return this.gtFileKeys.has(key);
+      case 'gt-keyframes':
+        return this.gtGroupOf.has(key);
+    }
+  }
+
+  /** Selects, orders and matches one part's detections. */
+  matchPart(det: KeyframeBoxes): PartMatches {
+    const preset = this.ctx.preset;
+    const fate: DetectionFate = { excludedKeyframe: 0, ignoredKeyframe: 0, negativeKeyframe: 0, invalidBox: 0, belowScoreFloor: 0 };
+    const keys: string[] = [];
+    const detGroups: number[] = [];
+    const gtGroups: number[] = [];
+    det.keys.forEach((k, g) => {
+      const n = det.start[g + 1]! - det.start[g]!;
+      if (this.isExcluded(k)) fate.excludedKeyframe += n;
+      else if (!this.isScored(k)) fate.ignoredKeyframe += n;
+      else {
+        keys.push(k);
+        detGroups.push(g);
+        const gtGroup = this.gtGroupOf.get(k) ?? -1;
+        gtGroups.push(gtGroup);
+        if (gtGroup < 0) fate.negativeKeyframe += n;
+      }
+    });
+    const m = matchKeyframes(this.ctx.gt, Int32Array.from(gtGroups), orderDetections(det, preset.detectionOrder), Int32Array.from(detGroups), {
+      iouThreshold: preset.iouThreshold,
+      dropInvalid: preset.invalidDetections === 'drop',
+      float32: preset.float32,
+      scoreFloor: preset.scoreFloor,
+    });
+    fate.invalidBox = m.droppedInvalid;
+    fate.belowScoreFloor = m.droppedBelowFloor;
+    const start = new Int32Array(keys.length + 1);
+    for (let i = 0; i < m.length; i++) start[m.keyframe[i]! + 1]!++;
+    for (let k = 0; k < keys.length; k++) start[k + 1]! += start[k]!;
+    return { keys, start, cls: m.cls, score: m.score, tp: m.tp, fate };
+  }
+}
+
+/** Builds the ScoringContext from all GT rows (file order within keyframes). */
+export function scoringContext(preset: EvalPreset, gtAll: KeyframeBoxes, excluded: readonly string[], gtFileKeys: readonly string[]): ScoringContext {
+  const excl = new Set(preset.exclusions === 'ignore' ? [] : excluded);
+  const gtKeys = gtAll.keys.filter((k) => !excl.has(k));
+  const gt = orderGroundTruth(selectKeyframes([gtAll], gtKeys), preset.groundTruthOrder);
+  return { preset, gt, excluded, gtFileKeys };
 }
 
 /** Output of `evaluate`: the scored keyframes and one match record per detection. */
 export interface Evaluation {
   /** Scored keyframes: detection keyframes in processing order, then GT-only keyframes. */
   readonly keys: readonly string[];
-  /** GT boxes aligned with `keys` (what num_gt counts, except under `exclusions: matching-only`). */
-  readonly gt: KeyframeBoxes;
   readonly matches: MatchTable;
   /** GT instances per class id (index 0..maxId). */
   readonly numGt: Float64Array;
+  /** GT instances per scored keyframe (`keys` order) and class: CSR over (cls) rows, for bootstraps. */
+  readonly gtStart: Int32Array;
+  readonly gtCls: Int32Array;
   /** Keyframes handed to the evaluator, as the official counts them. */
   readonly gtKeyframes: number;
   readonly detKeyframes: number;
-  /** Detections dropped as zero-area/inverted, and below the score floor. */
-  readonly droppedInvalid: number;
-  readonly droppedScoreFloor: number;
+  readonly fate: DetectionFate;
+  /** GT rows in excluded keyframes (not counted, except under `exclusions: matching-only`). */
+  readonly gtRowsExcluded: number;
+}
+
+/** Joins the parts' matches in the official keyframe order. `gtAll` = all GT rows (for num_gt). */
+export function assemble(parts: readonly PartMatches[], ctx: ScoringContext, gtAll: KeyframeBoxes, maxId: number): Evaluation {
+  const where = new Map<string, [PartMatches, number]>();
+  for (const p of parts) p.keys.forEach((k, g) => where.set(k, [p, g]));
+  // (plain loops below: per-keyframe subarray() views would allocate ~4 objects per keyframe)
+  const detKeys =
+    ctx.preset.negativeKeyframes === 'gt-keyframes'
+      ? ctx.gt.keys.filter((k) => where.has(k)) // MMAction2 walks the GT keyframes
+      : parts.flatMap((p) => p.keys);
+  const detSet = new Set(detKeys);
+  const keys = [...detKeys, ...ctx.gt.keys.filter((k) => !detSet.has(k))];
+  const n = parts.reduce((s, p) => s + p.cls.length, 0);
+  const keyframe = new Int32Array(n);
+  const cls = new Int32Array(n);
+  const score = new Float64Array(n);
+  const tp = new Uint8Array(n);
+  let j = 0;
+  detKeys.forEach((k, idx) => {
+    const [p, g] = where.get(k)!;
+    const e = p.start[g + 1]!;
+    for (let i = p.start[g]!; i < e; i++, j++) {
+      keyframe[j] = idx;
+      cls[j] = p.cls[i]!;
+      score[j] = p.score[i]!;
+      tp[j] = p.tp[i]!;
+    }
+  });
+  const fate: DetectionFate = { excludedKeyframe: 0, ignoredKeyframe: 0, negativeKeyframe: 0, invalidBox: 0, belowScoreFloor: 0 };
+  for (const p of parts) for (const f of Object.keys(fate) as (keyof DetectionFate)[]) fate[f] += p.fate[f];
+
+  const gtAligned = selectKeyframes([ctx.gt], keys);
+  const numGt = new Float64Array(maxId + 1);
+  const counted = ctx.preset.exclusions === 'matching-only' ? gtAll : gtAligned;
+  for (let i = 0; i < counted.cls.length; i++) numGt[counted.cls[i]!]!++;
+  return {
+    keys,
+    matches: { length: n, keyframe, cls, score, tp },
+    numGt,
+    gtStart: gtAligned.start,
+    gtCls: gtAligned.cls,
+    gtKeyframes: ctx.gt.keys.length,
+    detKeyframes: detKeys.length,
+    fate,
+    gtRowsExcluded: gtAll.cls.length - ctx.gt.cls.length,
+  };
 }
 
 export interface ClassAp {
@@ -63,59 +205,6 @@ export interface FrameMapSummary {
   readonly classes: readonly ClassAp[];
 }
 
-export function evaluate(inputs: FrameMapInputs, preset: EvalPreset): Evaluation {
-  const excl = preset.exclusions === 'ignore' ? new Set<string>() : inputs.excluded;
-  const gtKeys = inputs.gt.keys.filter((k) => !excl.has(k));
-  const gtKeySet = new Set(gtKeys);
-  let detKeys: string[];
-  if (preset.negativeKeyframes === 'gt-keyframes') {
-    const hasDet = new Set(inputs.det.flatMap((part) => part.keys));
-    detKeys = gtKeys.filter((k) => hasDet.has(k)); // MMAction2 walks GT keyframes
-  } else if (preset.negativeKeyframes === 'keys-in-gt-file') {
-    detKeys = inputs.det.flatMap((part) => part.keys.filter((k) => inputs.gtFileKeys.has(k) && !excl.has(k)));
-  } else {
-    detKeys = inputs.det.flatMap((part) => part.keys.filter((k) => !excl.has(k)));
-  }
-  const detKeySet = new Set(detKeys);
-  const keys = [...detKeys, ...gtKeys.filter((k) => !detKeySet.has(k))];
-
-  const gt = orderGroundTruth(selectKeyframes([inputs.gt], keys), preset.groundTruthOrder);
-  const detAll = selectKeyframes(inputs.det, keys, preset.scoreFloor);
-  const droppedScoreFloor = inputs.det.reduce((n, part) => n + part.cls.length, 0) - detAll.cls.length - droppedUnscored(inputs.det, keys);
-  const det = orderDetections(detAll, preset.detectionOrder);
-  const matches = matchKeyframes(gt, det, {
-    iouThreshold: preset.iouThreshold,
-    dropInvalid: preset.invalidDetections === 'drop',
-    float32: preset.float32,
-  });
-
-  const numGt = new Float64Array(inputs.labelMap.maxId + 1);
-  const counted = preset.exclusions === 'matching-only' ? inputs.gt : gt;
-  for (let i = 0; i < counted.cls.length; i++) numGt[counted.cls[i]!]!++;
-  return {
-    keys,
-    gt,
-    matches,
-    numGt,
-    gtKeyframes: gtKeys.length,
-    detKeyframes: detKeys.length,
-    droppedInvalid: det.cls.length - matches.length,
-    droppedScoreFloor,
-  };
-}
-
-/** Detection rows of keyframes that are not scored (excluded, or negative where ignored). */
-function droppedUnscored(parts: readonly KeyframeBoxes[], scored: readonly string[]): number {
-  const keep = new Set(scored);
-  let n = 0;
-  for (const part of parts) {
-    part.keys.forEach((k, g) => {
-      if (!keep.has(k)) n += part.start[g + 1]! - part.start[g]!;
-    });
-  }
-  return n;
-}
-
 /** Per-class match rows (stable: concatenation order kept), as index lists into the MatchTable. */
 export function rowsByClass(matches: MatchTable, maxId: number): Int32Array[] {
   const sizes = new Int32Array(maxId + 1);
@@ -129,9 +218,9 @@ export function rowsByClass(matches: MatchTable, maxId: number): Int32Array[] {
   return out;
 }
 
-export function accumulate(ev: Evaluation, inputs: FrameMapInputs, preset: EvalPreset, tieBounds: boolean): ClassAp[] {
-  const byClass = rowsByClass(ev.matches, inputs.labelMap.maxId);
-  return inputs.labelMap.classes.map(({ id, name }) => {
+export function accumulate(ev: Evaluation, labelMap: LabelMap, preset: EvalPreset, tieBounds: boolean): ClassAp[] {
+  const byClass = rowsByClass(ev.matches, labelMap.maxId);
+  return labelMap.classes.map(({ id, name }) => {
     const rows = byClass[id]!;
     const scores = new Float64Array(rows.length);
     const tp = new Uint8Array(rows.length);

@@ -79,7 +79,7 @@ export class KeyframeTopK implements RowSink {
     }
   }
 
-  /** The kept rows, each keyframe's sorted by descending score (stable over the heap array). */
+  /** The kept rows, each keyframe's sorted by descending score (stable over the heap array). Call once: it releases the heaps. */
   toBoxes(keyNames: readonly string[]): KeyframeBoxes {
     const slots = this.slots;
     let total = 0;
@@ -126,6 +126,8 @@ export class KeyframeTopK implements RowSink {
       }
       out.start[s + 1] = j;
     }
+    this.pages.length = 0; // the heaps are spent: let their memory go before matching starts
+    this.curKey = -1;
     return out;
   }
 

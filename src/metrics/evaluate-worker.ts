@@ -1,0 +1,43 @@
+/**
+ * Worker thread of the parallel evaluator (evaluator.ts): reads one byte range of the
+ * prediction file, reports its keyframe keys, then — once the main thread has read the GT
+ * and sends the ScoringContext — matches that range's detections and returns the matches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RowError } from '../data/ava-csv-scanner.js';
+import { readPredictionRange } from '../data/prediction-chunk.js';
+import { Scorer, type ScoringContext } from './frame-map.js';
+import { getPreset } from './presets.js';
+
+export interface WorkerJob {
+  path: string;
+  start: number;
+  end: number;
+  preset: string;
+  whitelist: Uint8Array;
+  skipBadRows: boolean;
+}
+
+export type WorkerMessage =
+  | { kind: 'scanned'; keys: string[]; counts: import('../data/ava-csv-scanner.js').ScanCounts }
+  | { kind: 'row-error'; message: string; line: number }
+  | { kind: 'matched'; matches: import('./frame-map.js').PartMatches }
+  | { kind: 'fatal'; message: string };
+
+const port = parentPort!;
+const job = workerData as WorkerJob;
+try {
+  const chunk = readPredictionRange(job.path, job.start, job.end, { preset: getPreset(job.preset), whitelist: job.whitelist, skipBadRows: job.skipBadRows });
+  port.postMessage({ kind: 'scanned', keys: chunk.boxes.keys, counts: chunk.counts } satisfies WorkerMessage);
+  port.once('message', (ctx: ScoringContext) => {
+    try {
+      const m = new Scorer({ ...ctx, preset: getPreset(job.preset) }).matchPart(chunk.boxes);
+      port.postMessage({ kind: 'matched', matches: m } satisfies WorkerMessage, [m.start.buffer, m.cls.buffer, m.score.buffer, m.tp.buffer] as ArrayBuffer[]);
+    } catch (err) {
+      port.postMessage({ kind: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage);
+    }
+  });
+} catch (err) {
+  if (err instanceof RowError) port.postMessage({ kind: 'row-error', message: err.message, line: err.line } satisfies WorkerMessage);
+  else port.postMessage({ kind: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage);
+}

@@ -1,0 +1,42 @@
+/** Runs the CLI in-process, capturing stdout/stderr; plus small temp-file helpers for tests. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/program.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write;
+  const ew = process.stderr.write;
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    const code = await runCli(['node', 'cft-bench', ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+export function tempDir(prefix = 'cft-bench-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export const LABEL_MAP = new URL('../../examples/ava-slice/labelmap.pbtxt', import.meta.url).pathname;
+
+/** Writes `files` (name → content) into a new temp dir and returns its path. */
+export function writeFiles(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
