@@ -142,3 +142,29 @@ describe('names from input files cannot inject', () => {
     expect(readJson(join(out, 'result.json')).mAP).toBe(1);
   });
 });
+
+const SLICE = new URL('../../shared/data/ava/ava_val_v2.2.slice.csv', import.meta.url).pathname;
+const EXAMPLE = new URL('../examples/ava-slice/', import.meta.url).pathname;
+
+describe.skipIf(!existsSync(SLICE))('the real AVA v2.2 validation slice (skipped only without ../shared)', () => {
+  const args = (out: string) => ['eval', '--gt', SLICE, '--pred', join(EXAMPLE, 'pred.csv.gz'), '--labelmap', LABEL_MAP, '--out', out];
+  it('is rejected as the official rejects it: person id `3_` on line 16', async () => {
+    const r = await cli(args(tempDir()));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${SLICE}:16: person_id "3_" is not a number`);
+  });
+  it('evaluates with --skip-bad-rows (one row skipped) like the sanitised bundled copy minus that row', async () => {
+    const out = tempDir();
+    const r = await cli([...args(out), '--skip-bad-rows']);
+    expect(r.code).toBe(0);
+    const doc = readJson(join(out, 'result.json'));
+    expect(doc.counts.gt['badRows.number']).toBe(1);
+    expect(doc.counts.gt.rowsRead).toBe(2694);
+    const sanitised = tempDir();
+    expect((await cli(['eval', '--gt', join(EXAMPLE, 'gt.csv'), '--pred', join(EXAMPLE, 'pred.csv.gz'), '--labelmap', LABEL_MAP, '--out', sanitised])).code).toBe(0);
+    const full = readJson(join(sanitised, 'result.json'));
+    const c80 = (d: { perClass: { id: number; numGt: number }[] }) => d.perClass.find((c) => c.id === 80)!.numGt;
+    expect(c80(full) - c80(doc)).toBe(1);
+    expect(doc.mAP).toBeGreaterThan(0.2);
+  });
+});

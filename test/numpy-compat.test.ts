@@ -35,3 +35,17 @@ describe('numpy 1.24 sum / nanmean ports', () => {
     expect(numpyNanMean(toArray(c.values))).toBe(c.nanmean);
   });
 });
+
+describe('radix sort of float64 scores', () => {
+  it('equals the built-in sort, small and large, negatives and signed zeros included', async () => {
+    const { sortFloat64 } = await import('../src/metrics/radix-sort.js');
+    const { Rng } = await import('../src/data/rng.js');
+    const rng = new Rng(5);
+    for (const n of [0, 1, 100, 5000, 70000]) {
+      const v = Float64Array.from({ length: n }, (_, i) => (i % 97 === 0 ? -0 : i % 89 === 0 ? 0 : rng.normal(0, 1) * 10 ** rng.int(-5, 5)));
+      const want = Float64Array.from(v).sort();
+      const got = sortFloat64(v);
+      expect(Array.from(got).map((x) => (Object.is(x, -0) ? '-0' : x))).toEqual(Array.from(want).map((x) => (Object.is(x, -0) ? '-0' : x)));
+    }
+  });
+});

@@ -11,6 +11,7 @@
  */
 import { numpyArgsort } from './numpy-argsort.js';
 import { numpySum } from './numpy-sum.js';
+import { sortFloat64 } from './radix-sort.js';
 
 /** AP of tp flags already in ranked order (best first). */
 export function apOfRanking(tpRanked: ArrayLike<number>, numGt: number): number {
@@ -28,11 +29,12 @@ export function apOfRanking(tpRanked: ArrayLike<number>, numGt: number): number 
   }
   r[n + 1] = 1;
   for (let i = n; i >= 0; i--) p[i] = Math.max(p[i]!, p[i + 1]!);
-  const terms: number[] = [];
+  const terms = new Float64Array(n + 1);
+  let t = 0;
   for (let i = 1; i < n + 2; i++) {
-    if (r[i] !== r[i - 1]) terms.push((r[i]! - r[i - 1]!) * p[i]!);
+    if (r[i] !== r[i - 1]) terms[t++] = (r[i]! - r[i - 1]!) * p[i]!;
   }
-  return numpySum(terms);
+  return numpySum(terms.subarray(0, t));
 }
 
 /** Official AP: ranking by `np.argsort(scores)[::-1]`. */
@@ -43,7 +45,7 @@ export function averagePrecision(scores: Float64Array, tp: Uint8Array, numGt: nu
 /**
  * TP flags in the official rank order. Swapping two tied detections with the same flag
  * changes nothing, so the tie order only matters where a TP and an FP share a score. Fast
- * exact path: sort TP scores and FP scores natively and merge them; if a TP score equals an
+ * exact path: sort TP scores and FP scores (radix sort) and merge them; if a TP score equals an
  * FP score (or a score is NaN), rank with the numpy introsort emulation instead.
  */
 export function officialRanking(scores: Float64Array, tp: Uint8Array): Uint8Array {
@@ -60,15 +62,15 @@ export function officialRanking(scores: Float64Array, tp: Uint8Array): Uint8Arra
     if (tp[i]) tpScores[a++] = s;
     else fpScores[b++] = s;
   }
-  tpScores.sort();
-  fpScores.sort();
+  const tpSorted = sortFloat64(tpScores);
+  const fpSorted = sortFloat64(fpScores);
   const out = new Uint8Array(n);
   let i = nTp - 1;
   let j = n - nTp - 1;
   let k = 0;
   while (i >= 0 && j >= 0) {
-    const x = tpScores[i]!;
-    const y = fpScores[j]!;
+    const x = tpSorted[i]!;
+    const y = fpSorted[j]!;
     if (x > y) {
       out[k++] = 1;
       i--;

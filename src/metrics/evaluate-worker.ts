@@ -8,31 +8,23 @@ import { RowError } from '../data/ava-csv-scanner.js';
 import { readPredictionRange } from '../data/prediction-chunk.js';
 import { Scorer, type ScoringContext } from './frame-map.js';
 import { getPreset } from './presets.js';
-
-export interface WorkerJob {
-  path: string;
-  start: number;
-  end: number;
-  preset: string;
-  whitelist: Uint8Array;
-  skipBadRows: boolean;
-}
-
-export type WorkerMessage =
-  | { kind: 'scanned'; keys: string[]; counts: import('../data/ava-csv-scanner.js').ScanCounts }
-  | { kind: 'row-error'; message: string; line: number }
-  | { kind: 'matched'; matches: import('./frame-map.js').PartMatches }
-  | { kind: 'fatal'; message: string };
+import { packKeys, unpackKeys, type PackedContext, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
 
 const port = parentPort!;
 const job = workerData as WorkerJob;
 try {
   const chunk = readPredictionRange(job.path, job.start, job.end, { preset: getPreset(job.preset), whitelist: job.whitelist, skipBadRows: job.skipBadRows });
-  port.postMessage({ kind: 'scanned', keys: chunk.boxes.keys, counts: chunk.counts } satisfies WorkerMessage);
-  port.once('message', (ctx: ScoringContext) => {
+  port.postMessage({ kind: 'scanned', keys: packKeys(chunk.boxes.keys), counts: chunk.counts } satisfies WorkerMessage);
+  port.once('message', (packed: PackedContext) => {
     try {
-      const m = new Scorer({ ...ctx, preset: getPreset(job.preset) }).matchPart(chunk.boxes);
-      port.postMessage({ kind: 'matched', matches: m } satisfies WorkerMessage, [m.start.buffer, m.cls.buffer, m.score.buffer, m.tp.buffer] as ArrayBuffer[]);
+      const ctx: ScoringContext = {
+        preset: getPreset(job.preset),
+        gt: { ...packed.gt, keys: unpackKeys(packed.gt.keys) },
+        excluded: unpackKeys(packed.excluded),
+        gtFileKeys: unpackKeys(packed.gtFileKeys),
+      };
+      const m = new Scorer(ctx).matchPart(chunk.boxes);
+      port.postMessage({ kind: 'matched', matches: { ...m, keys: packKeys(m.keys) } } satisfies WorkerMessage, [m.start.buffer, m.cls.buffer, m.score.buffer, m.tp.buffer] as ArrayBuffer[]);
     } catch (err) {
       port.postMessage({ kind: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage);
     }

@@ -21,7 +21,7 @@ import { checkInputFile, countLinesBefore, isGzipFile } from '../data/scan-file.
 import { splitAtKeyframes } from '../data/split-file.js';
 import { accumulate, assemble, scoringContext, Scorer, summarize, type Evaluation, type FrameMapSummary, type PartMatches, type ScoringContext } from './frame-map.js';
 import type { EvalPreset } from './presets.js';
-import type { WorkerJob, WorkerMessage } from './evaluate-worker.js';
+import { packContext, unpackKeys, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
 
 /** Below this size a sequential read beats starting workers. */
 const PARALLEL_MIN_BYTES = 32 << 20;
@@ -163,7 +163,7 @@ async function readInWorkers(path: string, size: number, n: number, config: Read
     const seen = new Set<string>();
     let interleaved = false;
     for (const m of scanned) {
-      for (const k of (m as Extract<WorkerMessage, { kind: 'scanned' }>).keys) {
+      for (const k of unpackKeys((m as Extract<WorkerMessage, { kind: 'scanned' }>).keys)) {
         if (seen.has(k)) interleaved = true;
         seen.add(k);
       }
@@ -173,12 +173,12 @@ async function readInWorkers(path: string, size: number, n: number, config: Read
       stopAll();
       return await readSequentially(path, config, ctx);
     }
-    const { preset: _unclonable, ...plainCtx } = ctx; // presets are looked up by name in the worker
-    started.forEach((w) => w.worker.postMessage(plainCtx));
+    const packed = packContext(ctx);
+    started.forEach((w) => w.worker.postMessage(packed));
     const matched = await Promise.all(started.map((w) => w.next()));
     const parts = matched.map((m) => {
       if (m.kind !== 'matched') throw new Error(`evaluator worker failed: ${m.kind === 'fatal' ? m.message : m.kind}`);
-      return m.matches;
+      return { ...m.matches, keys: unpackKeys(m.matches.keys) };
     });
     const counts = sumCounts(scanned.map((m) => (m as Extract<WorkerMessage, { kind: 'scanned' }>).counts));
     const kept = parts.reduce((s, p) => s + p.fate.excludedKeyframe + p.fate.ignoredKeyframe, 0) + parts.reduce((s, p) => s + p.cls.length + p.fate.invalidBox + p.fate.belowScoreFloor, 0);

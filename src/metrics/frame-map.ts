@@ -158,12 +158,15 @@ export function assemble(parts: readonly PartMatches[], ctx: ScoringContext, gtA
   let j = 0;
   detKeys.forEach((k, idx) => {
     const [p, g] = where.get(k)!;
+    const pc = p.cls;
+    const ps = p.score;
+    const pt = p.tp;
     const e = p.start[g + 1]!;
     for (let i = p.start[g]!; i < e; i++, j++) {
       keyframe[j] = idx;
-      cls[j] = p.cls[i]!;
-      score[j] = p.score[i]!;
-      tp[j] = p.tp[i]!;
+      cls[j] = pc[i]!;
+      score[j] = ps[i]!;
+      tp[j] = pt[i]!;
     }
   });
   const fate: DetectionFate = { excludedKeyframe: 0, ignoredKeyframe: 0, negativeKeyframe: 0, invalidBox: 0, belowScoreFloor: 0 };
@@ -205,34 +208,41 @@ export interface FrameMapSummary {
   readonly classes: readonly ClassAp[];
 }
 
-/** Per-class match rows (stable: concatenation order kept), as index lists into the MatchTable. */
-export function rowsByClass(matches: MatchTable, maxId: number): Int32Array[] {
-  const sizes = new Int32Array(maxId + 1);
-  for (let i = 0; i < matches.length; i++) sizes[matches.cls[i]!]!++;
-  const out = Array.from(sizes, (n) => new Int32Array(n));
-  const fill = new Int32Array(maxId + 1);
-  for (let i = 0; i < matches.length; i++) {
-    const c = matches.cls[i]!;
-    out[c]![fill[c]!++] = i;
+/** Match rows grouped by class, concatenation order kept within a class (CSR over class ids). */
+export interface ClassRows {
+  /** Rows of class c are start[c] .. start[c+1]. */
+  readonly start: Int32Array;
+  readonly score: Float64Array;
+  readonly tp: Uint8Array;
+}
+
+export function groupByClass(matches: MatchTable, maxId: number): ClassRows {
+  const { cls, score, tp, length } = matches;
+  const start = new Int32Array(maxId + 2);
+  for (let i = 0; i < length; i++) start[cls[i]! + 1]!++;
+  for (let c = 0; c <= maxId; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, maxId + 1);
+  const s = new Float64Array(length);
+  const t = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const at = fill[cls[i]!]!++;
+    s[at] = score[i]!;
+    t[at] = tp[i]!;
   }
-  return out;
+  return { start, score: s, tp: t };
 }
 
 export function accumulate(ev: Evaluation, labelMap: LabelMap, preset: EvalPreset, tieBounds: boolean): ClassAp[] {
-  const byClass = rowsByClass(ev.matches, labelMap.maxId);
+  const rows = groupByClass(ev.matches, labelMap.maxId);
   return labelMap.classes.map(({ id, name }) => {
-    const rows = byClass[id]!;
-    const scores = new Float64Array(rows.length);
-    const tp = new Uint8Array(rows.length);
+    const scores = rows.score.subarray(rows.start[id]!, rows.start[id + 1]!);
+    const tp = rows.tp.subarray(rows.start[id]!, rows.start[id + 1]!);
     let numTp = 0;
-    for (let j = 0; j < rows.length; j++) {
-      scores[j] = ev.matches.score[rows[j]!]!;
-      numTp += tp[j] = ev.matches.tp[rows[j]!]!;
-    }
+    for (let j = 0; j < tp.length; j++) numTp += tp[j]!;
     const numGt = ev.numGt[id]!;
-    const excludedNoDets = preset.classWithoutDetections === 'excluded' && rows.length === 0;
+    const excludedNoDets = preset.classWithoutDetections === 'excluded' && scores.length === 0;
     const ap = excludedNoDets ? NaN : averagePrecision(scores, tp, numGt);
-    const base = { id, name, numGt, numDets: rows.length, numTp, ap };
+    const base = { id, name, numGt, numDets: scores.length, numTp, ap };
     if (!tieBounds) return base;
     if (excludedNoDets) return { ...base, apMin: NaN, apMax: NaN };
     return {

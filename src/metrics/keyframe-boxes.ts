@@ -73,10 +73,19 @@ export function groupRows(rows: RowColumns, keyNames: readonly string[]): Keyfra
 function reorder(boxes: KeyframeBoxes, orderOf: (s: number, e: number) => ArrayLike<number>): KeyframeBoxes {
   const out = allocate(boxes.keys, boxes.cls.length);
   out.start.set(boxes.start);
+  const { cls, score, x1, y1, x2, y2 } = boxes;
   for (let k = 0; k < boxes.keys.length; k++) {
     const s = boxes.start[k]!;
     const order = orderOf(s, boxes.start[k + 1]!);
-    for (let j = 0; j < order.length; j++) copyBox(boxes, order[j]!, out, s + j);
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j]!;
+      out.cls[s + j] = cls[i]!;
+      out.score[s + j] = score[i]!;
+      out.x1[s + j] = x1[i]!;
+      out.y1[s + j] = y1[i]!;
+      out.x2[s + j] = x2[i]!;
+      out.y2[s + j] = y2[i]!;
+    }
   }
   return out;
 }

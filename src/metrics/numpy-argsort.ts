@@ -25,16 +25,19 @@ export function numpyArgsort(v: Float64Array): Int32Array {
   for (let i = 0; i < num; i++) idx[i] = i;
   if (num < 2) return idx;
   const val = Float64Array.from(v);
-  const swap = (a: number, b: number) => {
+  function swap(a: number, b: number): void {
     const t = idx[a]!;
     idx[a] = idx[b]!;
     idx[b] = t;
     const u = val[a]!;
     val[a] = val[b]!;
     val[b] = u;
-  };
-  const stack: number[] = [];
-  const depths: number[] = [];
+  }
+  // numpy's PYA_QS_STACK bound: 2 entries per level, at most 2·log2(n) + 2 levels
+  const stack = new Int32Array(128);
+  const depths = new Int32Array(64);
+  let sp = 0;
+  let dp = 0;
   let pl = 0;
   let pr = num - 1;
   let cdepth = (31 - Math.clz32(num)) * 2; // npy_get_msb(num) * 2
@@ -62,13 +65,15 @@ export function numpyArgsort(v: Float64Array): Int32Array {
         swap(pi, pr - 1);
         // push the larger partition, continue with the smaller
         if (pi - pl < pr - pi) {
-          stack.push(pi + 1, pr);
+          stack[sp++] = pi + 1;
+          stack[sp++] = pr;
           pr = pi - 1;
         } else {
-          stack.push(pl, pi - 1);
+          stack[sp++] = pl;
+          stack[sp++] = pi - 1;
           pl = pi + 1;
         }
-        depths.push(--cdepth);
+        depths[dp++] = --cdepth;
       }
       // insertion sort (stable: moves left only past strictly greater values)
       for (let pi = pl + 1; pi <= pr; ++pi) {
@@ -84,10 +89,10 @@ export function numpyArgsort(v: Float64Array): Int32Array {
         val[pj] = vp;
       }
     }
-    if (stack.length === 0) break;
-    pr = stack.pop()!;
-    pl = stack.pop()!;
-    cdepth = depths.pop()!;
+    if (sp === 0) break;
+    pr = stack[--sp]!;
+    pl = stack[--sp]!;
+    cdepth = depths[--dp]!;
   }
   return idx;
 }

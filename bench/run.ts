@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: evaluator speed and memory.
+ *
+ * 1. tinybench micro-benchmarks: CSV scanning + top-50 heap, matching, AP ranking.
+ * 2. End to end: `cft-bench eval` (built CLI, default 2 threads) on a generated AVA-scale input
+ *    (64 videos × 900 keyframes, ≈ 20.8M prediction rows, ≈ 1.2 GB; written once to
+ *    bench/data/, never committed), 3 runs: wall seconds and peak RSS.
+ *
+ *   npm run bench                 # both
+ *   npm run bench -- --micro      # micro-benchmarks only
+ *   npm run bench -- --e2e        # end to end only
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { AvaCsvScanner } from '../src/data/ava-csv-scanner.js';
+import { readLabelMap } from '../src/data/label-map.js';
+import { Rng } from '../src/data/rng.js';
+import { averagePrecision } from '../src/metrics/average-precision.js';
+import { KeyframeTopK } from '../src/metrics/keyframe-topk.js';
+import { matchKeyframes } from '../src/metrics/match.js';
+import { numpyArgsort } from '../src/metrics/numpy-argsort.js';
+import { getPreset } from '../src/metrics/presets.js';
+import { generateAvaScale } from './generate-ava-scale.js';
+
+const root = join(import.meta.dirname, '..');
+const args = new Set(process.argv.slice(2));
+const runMicro = !args.has('--e2e');
+const runE2e = !args.has('--micro');
+
+async function micro(): Promise<void> {
+  const small = generateAvaScale(join(root, 'bench/data/micro'), 1, 150, 5);
+  const labelMap = readLabelMap(small.labelMap);
+  const { readFileSync } = await import('node:fs');
+  const predBytes = readFileSync(small.pred);
+  const preset = getPreset('activitynet-2019');
+  const rows = predBytes.toString().split('\n').length - 1;
+  let boxes = new KeyframeTopK(50).toBoxes([]);
+  const scanOnce = () => {
+    const topk = new KeyframeTopK(50);
+    const sc = new AvaCsvScanner({ kind: 'predictions', preset, whitelist: labelMap.whitelist, skipBadRows: false }, topk);
+    sc.scan(predBytes, predBytes.length, true);
+    boxes = topk.toBoxes(sc.keys.keys);
+  };
+  scanOnce();
+  const gt = { ...boxes }; // detections matched against themselves: a stand-in GT with the same layout
+  const groups = Int32Array.from(boxes.keys, (_, i) => i);
+  const rng = new Rng(3);
+  const n = 50_000;
+  const scores = Float64Array.from({ length: n }, () => rng.random());
+  const tp = Uint8Array.from({ length: n }, () => (rng.random() < 0.1 ? 1 : 0));
+  const tied = Float64Array.from({ length: n }, () => Math.round(rng.random() * 20) / 20);
+
+  const bench = new Bench({ time: 1000 });
+  bench
+    .add(`scan + top-50 heap (${rows} rows, ${(predBytes.length / 2 ** 20).toFixed(1)} MB)`, scanOnce)
+    .add(`match (${boxes.cls.length} detections)`, () => {
+      matchKeyframes(gt, groups, boxes, groups, { iouThreshold: 0.5, dropInvalid: true, float32: false, scoreFloor: -Infinity });
+    })
+    .add(`AP, ${n} detections, no TP/FP ties (radix + merge path)`, () => {
+      averagePrecision(scores, tp, 5000);
+    })
+    .add(`AP, ${n} detections, 21 score levels (numpy introsort path)`, () => {
+      averagePrecision(tied, tp, 5000);
+    })
+    .add(`numpy argsort, ${n} tie-heavy values`, () => {
+      numpyArgsort(tied);
+    });
+  await bench.run();
+  console.log('\nMicro-benchmarks');
+  console.table(bench.table());
+  const scan = bench.tasks[0]!.result;
+  if (scan && 'latency' in scan) console.log(`scan throughput: ${((rows / scan.latency.mean) * 1000 / 1e6).toFixed(2)} M rows/s per thread`);
+}
+
+function e2e(): void {
+  const dir = join(root, 'bench/data/ava-scale');
+  if (!existsSync(join(dir, 'pred.csv'))) {
+    console.log('generating the AVA-scale input (once) into bench/data/ava-scale ...');
+    generateAvaScale(dir, 64, 900);
+  }
+  if (!existsSync(join(root, 'dist/cli/program.js'))) throw new Error('dist/ missing: run `npm run build` first');
+  console.log('\nEnd to end: cft-bench eval on 64 videos × 900 keyframes (official 2019 evaluator on the same input: 431.8 s, 1.70 GB)');
+  const results: { wall: number; maxRssMB: number; code: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync(process.execPath, [join(root, 'bench/eval-child.mjs'), 'eval', '--gt', join(dir, 'gt.csv'), '--pred', join(dir, 'pred.csv'), '--labelmap', join(dir, 'labelmap.pbtxt'), '--exclusions', join(dir, 'exclusions.csv'), '--out', join(dir, 'report'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const stats = JSON.parse(r.stderr.trim().split('\n').pop()!);
+    if (stats.code !== 0) throw new Error(`eval failed: ${r.stderr}`);
+    const mAP = JSON.parse(r.stdout).mAP;
+    results.push(stats);
+    console.log(`run ${i + 1}: ${stats.wall.toFixed(2)} s wall, ${stats.maxRssMB.toFixed(0)} MB peak RSS, mAP ${mAP}`);
+  }
+  const walls = results.map((r) => r.wall).sort((a, b) => a - b);
+  console.log(`median ${walls[1]!.toFixed(2)} s (min ${walls[0]!.toFixed(2)} s), peak RSS max ${Math.max(...results.map((r) => r.maxRssMB)).toFixed(0)} MB; target ≤ 5 s, ≤ 500 MB`);
+}
+
+if (runMicro) await micro();
+if (runE2e) e2e();
