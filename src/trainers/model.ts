@@ -1,0 +1,155 @@
+/**
+ * The co-finetuning model: one shared video encoder, one localisation head, one
+ * classification head per upstream dataset. Plain tfjs variables (not tf.layers), so that each
+ * parameter group has its own optimizer and a head is only touched by its own dataset.
+ *
+ *   clip  [B, 32, 32, T]  (early fusion: the T frames are the input channels)
+ *   trunk conv3×3/2 (T→16) → conv3×3/2 (16→32) → conv3×3/1 (32→32) → conv1×1 neck (32→64), ReLU
+ *         → feature map F [B, 8·8, 64]
+ *   localisation head: ROI features by one batched matmul R·F, where each box contributes
+ *         3×3 bilinear sample rows (box enlarged ×1.5 for context) and one uniform row (the
+ *         global clip feature, so interactions with a partner outside the box are learnable)
+ *         → [boxes, 10·64] → linear → per-class sigmoid
+ *   classification heads: mean-pooled F [B, 64] → linear → softmax
+ *
+ * Linear heads on purpose: with an MLP head the prototype's protocol ranking flipped
+ * (../shared/docs/synth-benchmark-prototype.md §5). ROI pooling is a matmul because
+ * cropAndResize/gather have no usable gradient on wasm.
+ */
+import type * as tfType from '@tensorflow/tfjs';
+import { Rng } from '../data/rng.js';
+import { makeConv2d, type Tf } from './conv.js';
+
+export const FEATURE_SIZE = 8;
+export const FEATURE_CELLS = FEATURE_SIZE * FEATURE_SIZE;
+export const NECK = 64;
+export const ROI_ROWS = 10; // 3×3 samples + 1 global row
+export const ROI_FEATURES = ROI_ROWS * NECK;
+export const CONTEXT_SCALE = 1.5;
+
+export interface ModelSpec {
+  /** Frames per clip (input channels). */
+  readonly frames: number;
+  /** Input height = width. */
+  readonly size: number;
+  readonly localisationClasses: number;
+  /** Upstream dataset name → number of classes. */
+  readonly upstream: Readonly<Record<string, number>>;
+}
+
+/** Parameter groups, each with its own optimizer: 'trunk', 'loc', and one per upstream set. */
+export type ParamGroups = Record<string, Record<string, tfType.Variable>>;
+
+function heInit(rng: Rng, shape: number[], fanIn: number): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const std = Math.sqrt(2 / fanIn);
+  return Float32Array.from({ length: n }, () => rng.normal(0, std));
+}
+
+let modelCounter = 0;
+
+/**
+ * Fresh parameters (He init from `seed`), or `weights` (group/name → values) from a saved model.
+ * Variable names get a per-model prefix: tfjs requires names unique per process.
+ */
+export function createParams(tf: Tf, spec: ModelSpec, seed: number, weights?: ReadonlyMap<string, Float32Array>): ParamGroups {
+  const rng = new Rng(seed);
+  const prefix = `m${modelCounter++}`;
+  const groups: ParamGroups = {};
+  const v = (group: string, name: string, shape: number[], init: () => Float32Array) => {
+    const saved = weights?.get(`${group}/${name}`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (weights !== undefined && (saved === undefined || saved.length !== n)) throw new Error(`saved weights: ${group}/${name} missing or of the wrong size (want ${n})`);
+    const values = saved ?? init(); // (init is still drawn for saved weights: keeps the rng stream identical)
+    if (saved !== undefined) init();
+    (groups[group] ??= {})[name] = tf.variable(tf.tensor(values, shape), true, `${prefix}/${group}/${name}`);
+  };
+  const he = (shape: number[], fanIn: number, gain = 1) => () => heInit(rng, shape, fanIn).map((x) => x * gain);
+  const fill = (shape: number[], value: number) => () => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value);
+  v('trunk', 'c1w', [3, 3, spec.frames, 16], he([3, 3, spec.frames, 16], 9 * spec.frames));
+  v('trunk', 'c1b', [16], fill([16], 0));
+  v('trunk', 'c2w', [3, 3, 16, 32], he([3, 3, 16, 32], 9 * 16));
+  v('trunk', 'c2b', [32], fill([32], 0));
+  v('trunk', 'c3w', [3, 3, 32, 32], he([3, 3, 32, 32], 9 * 32));
+  v('trunk', 'c3b', [32], fill([32], 0));
+  v('trunk', 'nw', [1, 1, 32, NECK], he([1, 1, 32, NECK], 32));
+  v('trunk', 'nb', [NECK], fill([NECK], 0));
+  v('loc', 'w', [ROI_FEATURES, spec.localisationClasses], he([ROI_FEATURES, spec.localisationClasses], ROI_FEATURES, 0.5));
+  v('loc', 'b', [spec.localisationClasses], fill([spec.localisationClasses], -2)); // start near the base rate
+  for (const [name, k] of Object.entries(spec.upstream)) {
+    v(`up:${name}`, 'w', [NECK, k], he([NECK, k], NECK, 0.5));
+    v(`up:${name}`, 'b', [k], fill([k], 0));
+  }
+  return groups;
+}
+
+export function makeForward(tf: Tf) {
+  const conv2d = makeConv2d(tf);
+  /** Trunk: clips [B, S, S, T] → features [B, 64 cells, 64]. */
+  function trunk(p: ParamGroups['trunk'], x: tfType.Tensor4D): tfType.Tensor3D {
+    const t = p as Record<string, tfType.Variable>;
+    let h = tf.relu(conv2d(x, t['c1w'] as tfType.Tensor4D, 2, 1, false).add(t['c1b']!)) as tfType.Tensor4D;
+    h = tf.relu(conv2d(h, t['c2w'] as tfType.Tensor4D, 2, 1).add(t['c2b']!)) as tfType.Tensor4D;
+    h = tf.relu(conv2d(h, t['c3w'] as tfType.Tensor4D, 1, 1).add(t['c3b']!)) as tfType.Tensor4D;
+    // the 1×1 neck as a convolution: XNNPACK convs run ~10× faster than wasm matmuls here
+    const neck = tf.relu(conv2d(h, t['nw'] as tfType.Tensor4D, 1, 0).add(t['nb']!));
+    const [b, hh, ww] = neck.shape;
+    return neck.reshape([b, hh * ww, NECK]);
+  }
+  /** Localisation logits for boxes: roi [B, R·10, 64 cells] (from roiMatrix) → [B·R, classes]. */
+  function localise(p: ParamGroups['loc'], feats: tfType.Tensor3D, roi: tfType.Tensor3D): tfType.Tensor2D {
+    const [b, rows] = roi.shape;
+    const pooled = tf.matMul(roi, feats).reshape([(b * rows) / ROI_ROWS, ROI_FEATURES]);
+    return tf.matMul(pooled, p['w'] as tfType.Tensor2D).add(p['b']!) as tfType.Tensor2D;
+  }
+  /** Classification logits: mean-pooled features → [B, classes]. */
+  function classify(p: Record<string, tfType.Variable>, feats: tfType.Tensor3D): tfType.Tensor2D {
+    return tf.matMul(feats.mean(1) as tfType.Tensor2D, p['w'] as tfType.Tensor2D).add(p['b']!) as tfType.Tensor2D;
+  }
+  return { trunk, localise, classify };
+}
+
+/**
+ * ROI pooling weights for one batch, built on the CPU from the boxes: for clip b and box r,
+ * rows r·10 .. r·10+8 hold the bilinear weights of 3×3 sample points (bin centres of the box
+ * enlarged ×CONTEXT_SCALE, clamped to the map) over the 8×8 feature cells; row r·10+9 is
+ * uniform (the global mean). `boxes[b]` are normalised [x1, y1, x2, y2]; clips with fewer than
+ * `maxBoxes` boxes get zero rows (masked out of the loss).
+ */
+export function roiMatrix(boxes: readonly (readonly number[])[][], maxBoxes: number): Float32Array {
+  const b = boxes.length;
+  const out = new Float32Array(b * maxBoxes * ROI_ROWS * FEATURE_CELLS);
+  const s = FEATURE_SIZE;
+  const clamp = (v: number) => Math.min(s - 1, Math.max(0, v));
+  for (let i = 0; i < b; i++) {
+    boxes[i]!.forEach((box, r) => {
+      const [x1, y1, x2, y2] = box as [number, number, number, number];
+      const cx = (x1 + x2) / 2;
+      const cy = (y1 + y2) / 2;
+      const w = (x2 - x1) * CONTEXT_SCALE;
+      const h = (y2 - y1) * CONTEXT_SCALE;
+      const base = ((i * maxBoxes + r) * ROI_ROWS) * FEATURE_CELLS;
+      for (let gy = 0; gy < 3; gy++) {
+        for (let gx = 0; gx < 3; gx++) {
+          // sample point in feature-cell coordinates (cell centres at integer + 0.5 → subtract 0.5)
+          const fx = clamp((cx + ((gx - 1) * w) / 3) * s - 0.5);
+          const fy = clamp((cy + ((gy - 1) * h) / 3) * s - 0.5);
+          const x0 = Math.floor(fx);
+          const y0 = Math.floor(fy);
+          const x1c = Math.min(s - 1, x0 + 1);
+          const y1c = Math.min(s - 1, y0 + 1);
+          const ax = fx - x0;
+          const ay = fy - y0;
+          const row = base + (gy * 3 + gx) * FEATURE_CELLS;
+          out[row + y0 * s + x0]! += (1 - ax) * (1 - ay);
+          out[row + y0 * s + x1c]! += ax * (1 - ay);
+          out[row + y1c * s + x0]! += (1 - ax) * ay;
+          out[row + y1c * s + x1c]! += ax * ay;
+        }
+      }
+      const g = base + 9 * FEATURE_CELLS;
+      for (let c = 0; c < FEATURE_CELLS; c++) out[g + c] = 1 / FEATURE_CELLS;
+    });
+  }
+  return out;
+}

@@ -1,0 +1,222 @@
+/**
+ * The Trainer protocols drive step by step:
+ *
+ *   step(batch, dataset, lr) — one optimizer step on the shared encoder and that dataset's head
+ *                              (the localisation head for the downstream set); returns the loss
+ *   predict(examples)        — AVA-format detection rows (one per detected box × class)
+ *   save(dir) / Trainer.load — model.json + weights.bin, an exact round trip
+ *
+ * One Adam optimizer per parameter group (trunk, localisation head, each upstream head): tfjs
+ * Adam keys its moments by variable position, so sharing one across groups mixes moments, and a
+ * head is stepped only on its own dataset's batches (../shared/docs/synth-benchmark-prototype.md §5).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfType from '@tensorflow/tfjs';
+import type { ClassificationExample, ClipShape, LocalisationClass, LocalisationExample } from '../data/datasets.js';
+import { classificationBatch, clipBatch, localisationBatch } from './batches.js';
+import { createParams, FEATURE_CELLS, makeForward, roiMatrix, ROI_ROWS, type ModelSpec, type ParamGroups } from './model.js';
+import type { LoadedBackend } from './backend.js';
+import { Rng } from '../data/rng.js';
+
+export const MODEL_FORMAT = 'cft-bench-model/1';
+
+export interface TrainerConfig {
+  readonly shape: ClipShape;
+  readonly localisationClasses: readonly LocalisationClass[];
+  /** Upstream dataset name → its class names. */
+  readonly upstream: Readonly<Record<string, readonly string[]>>;
+  readonly seed: number;
+}
+
+/** One AVA-format prediction row. */
+export interface DetectionRow {
+  readonly videoId: string;
+  readonly timestamp: number;
+  readonly box: readonly [number, number, number, number];
+  readonly classId: number;
+  readonly score: number;
+}
+
+export class Trainer {
+  readonly params: ParamGroups;
+  private readonly optimizers = new Map<string, tfType.AdamOptimizer>();
+  private readonly forward;
+  private readonly classIndex: Map<number, number>;
+  private readonly jitter: Rng;
+
+  /** A fresh model (seeded init), or one with saved `weights` (group/name → values). */
+  constructor(
+    readonly backend: LoadedBackend,
+    readonly config: TrainerConfig,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ) {
+    const tf = backend.tf;
+    this.params = createParams(tf, this.spec(), config.seed, weights);
+    this.forward = makeForward(tf);
+    this.classIndex = new Map(config.localisationClasses.map((c, i) => [c.id, i]));
+    this.jitter = new Rng(config.seed ^ 0x5bd1e995);
+  }
+
+  spec(): ModelSpec {
+    return {
+      frames: this.config.shape.frames * this.config.shape.channels,
+      size: this.config.shape.height,
+      localisationClasses: this.config.localisationClasses.length,
+      upstream: Object.fromEntries(Object.entries(this.config.upstream).map(([k, v]) => [k, v.length])),
+    };
+  }
+
+  private optimizer(group: string): tfType.AdamOptimizer {
+    let opt = this.optimizers.get(group);
+    if (opt === undefined) {
+      opt = this.backend.tf.train.adam(1e-3);
+      this.optimizers.set(group, opt);
+    }
+    return opt;
+  }
+
+  /** Resets a group's optimizer state (e.g. a fresh optimizer for a finetuning phase). */
+  resetOptimizer(group: string): void {
+    this.optimizers.get(group)?.dispose();
+    this.optimizers.delete(group);
+  }
+
+  /** One step on a downstream batch (`dataset` = 'loc') or an upstream one (its name). Returns the loss. */
+  step(examples: readonly (LocalisationExample | ClassificationExample)[], dataset: string, lr: number): number {
+    const tf = this.backend.tf;
+    const head = dataset === 'loc' ? 'loc' : `up:${dataset}`;
+    const headParams = this.params[head];
+    if (headParams === undefined) throw new Error(`no head for dataset '${dataset}' (heads: ${Object.keys(this.params).join(', ')})`);
+    const shape = this.config.shape;
+    return tf.tidy(() => {
+      let lossFn: () => tfType.Scalar;
+      if (head === 'loc') {
+        const b = localisationBatch(examples as LocalisationExample[], shape, this.classIndex, this.jitter);
+        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+        const roi = tf.tensor3d(b.roi, [b.size, b.maxBoxes * ROI_ROWS, FEATURE_CELLS]);
+        const k = this.classIndex.size;
+        const targets = tf.tensor2d(b.targets, [b.size * b.maxBoxes, k]);
+        const mask = tf.tensor2d(b.mask, [b.size * b.maxBoxes, 1]);
+        lossFn = () => {
+          const logits = this.forward.localise(headParams, this.forward.trunk(this.params['trunk']!, x), roi);
+          // BCE summed over classes, averaged over real boxes (padding rows masked out)
+          const bce = tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+          return bce.mul(mask).sum().div(Math.max(1, b.validBoxes)) as tfType.Scalar;
+        };
+      } else {
+        const b = classificationBatch(examples as ClassificationExample[], shape);
+        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+        const k = this.config.upstream[dataset]!.length;
+        const y = tf.oneHot(tf.tensor1d(b.labels, 'int32'), k);
+        lossFn = () => tf.losses.softmaxCrossEntropy(y, this.forward.classify(headParams, this.forward.trunk(this.params['trunk']!, x))) as tfType.Scalar;
+      }
+      const trunkVars = Object.values(this.params['trunk']!);
+      const headVars = Object.values(headParams);
+      const { value, grads } = tf.variableGrads(lossFn, [...trunkVars, ...headVars]);
+      for (const [group, vars] of [['trunk', trunkVars], [head, headVars]] as const) {
+        const opt = this.optimizer(group);
+        (opt as unknown as { learningRate: number }).learningRate = lr;
+        opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      }
+      return value.dataSync()[0]!;
+    });
+  }
+
+  /** Class probabilities for each detected box: rows in example order, detection order. */
+  predict(examples: readonly LocalisationExample[], batchSize = 64): DetectionRow[] {
+    const tf = this.backend.tf;
+    const rows: DetectionRow[] = [];
+    const shape = this.config.shape;
+    const classes = this.config.localisationClasses;
+    for (let s = 0; s < examples.length; s += batchSize) {
+      const part = examples.slice(s, s + batchSize);
+      const maxBoxes = Math.max(1, ...part.map((e) => e.detections.length));
+      const probs = tf.tidy(() => {
+        const b = clipBatch(part.map((e) => e.clip), shape);
+        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+        const roi = tf.tensor3d(roiMatrix(part.map((e) => e.detections.map((d) => d.box)), maxBoxes), [b.size, maxBoxes * ROI_ROWS, FEATURE_CELLS]);
+        return tf.sigmoid(this.forward.localise(this.params['loc']!, this.forward.trunk(this.params['trunk']!, x), roi)).dataSync() as Float32Array;
+      });
+      part.forEach((e, i) => {
+        e.detections.forEach((d, r) => {
+          for (let c = 0; c < classes.length; c++) {
+            // detection score = person-detector confidence × action probability
+            rows.push({ videoId: e.videoId, timestamp: e.timestamp, box: d.box, classId: classes[c]!.id, score: d.score * probs[(i * maxBoxes + r) * classes.length + c]! });
+          }
+        });
+      });
+    }
+    return rows;
+  }
+
+  /** Upstream top-1 accuracy on classification examples. */
+  accuracy(examples: readonly ClassificationExample[], dataset: string, batchSize = 128): number {
+    const tf = this.backend.tf;
+    const shape = this.config.shape;
+    let correct = 0;
+    for (let s = 0; s < examples.length; s += batchSize) {
+      const part = examples.slice(s, s + batchSize);
+      const pred = tf.tidy(() => {
+        const b = classificationBatch(part, shape);
+        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+        return this.forward.classify(this.params[`up:${dataset}`]!, this.forward.trunk(this.params['trunk']!, x)).argMax(1).dataSync();
+      });
+      part.forEach((e, i) => (correct += pred[i] === e.label ? 1 : 0));
+    }
+    return examples.length === 0 ? NaN : correct / examples.length;
+  }
+
+  /** Writes model.json + weights.bin into `dir` (atomically: temp names, then rename). */
+  save(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const entries: { group: string; name: string; shape: number[]; offset: number }[] = [];
+    const chunks: Float32Array[] = [];
+    let offset = 0;
+    for (const [group, vars] of Object.entries(this.params)) {
+      for (const [name, v] of Object.entries(vars)) {
+        const data = v.dataSync() as Float32Array;
+        entries.push({ group, name, shape: v.shape, offset });
+        chunks.push(data);
+        offset += data.length;
+      }
+    }
+    const weights = new Float32Array(offset);
+    let at = 0;
+    for (const c of chunks) {
+      weights.set(c, at);
+      at += c.length;
+    }
+    const manifest = { format: MODEL_FORMAT, config: this.config, weights: { file: 'weights.bin', dtype: 'float32', littleEndian: true, entries } };
+    const tmpW = join(dir, '.weights.bin.tmp');
+    const tmpM = join(dir, '.model.json.tmp');
+    writeFileSync(tmpW, new Uint8Array(weights.buffer));
+    writeFileSync(tmpM, JSON.stringify(manifest, null, 2) + '\n');
+    renameSync(tmpW, join(dir, 'weights.bin'));
+    renameSync(tmpM, join(dir, 'model.json'));
+  }
+
+  static load(backend: LoadedBackend, dir: string): Trainer {
+    const tf = backend.tf;
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      format: string;
+      config: TrainerConfig;
+      weights: { file: string; entries: { group: string; name: string; shape: number[]; offset: number }[] };
+    };
+    if (manifest.format !== MODEL_FORMAT) throw new Error(`${join(dir, 'model.json')}: not a ${MODEL_FORMAT} model (format ${JSON.stringify(manifest.format)})`);
+    const bytes = readFileSync(join(dir, manifest.weights.file));
+    const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const values = new Map<string, Float32Array>();
+    for (const e of manifest.weights.entries) {
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      if (e.offset + n > weights.length) throw new Error(`${join(dir, manifest.weights.file)}: too short for ${e.group}/${e.name}`);
+      values.set(`${e.group}/${e.name}`, weights.slice(e.offset, e.offset + n));
+    }
+    return new Trainer(backend, manifest.config, values);
+  }
+
+  dispose(): void {
+    for (const vars of Object.values(this.params)) for (const v of Object.values(vars)) v.dispose();
+    for (const o of this.optimizers.values()) o.dispose();
+  }
+}
