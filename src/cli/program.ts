@@ -39,6 +39,53 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await evalCommand(opts));
     });
 
+  program
+    .command('train')
+    .description('train one model with one protocol on the embedded benchmark; writes the model, ledger and eval reports')
+    .option('--benchmark <name>', 'downstream localisation set', 'synth-ava')
+    .option('--upstream <names>', 'upstream set(s), comma-separated', 'synth-kinetics')
+    .option('--protocol <name|path>', 'cofinetune | pretrain-finetune | downstream-only | multi-cofinetune | ./my-protocol.js', 'cofinetune')
+    .option('--steps <n>', 'total optimizer steps (1/3 downstream, 2/3 upstream examples)', '3000')
+    .option('--lr <lr>', 'peak learning rate (warmup 5% + cosine)', '0.003')
+    .option('--pretrain-lr <lr>', 'peak learning rate of upstream pretraining phases', '0.003')
+    .option('--sampler <name>', 'weighted-without-replacement | proportional | temperature=T | uniform | mixed-batch', 'weighted-without-replacement')
+    .option('--batch <n>', 'batch size', '32')
+    .option('--seed <n>', 'training seed (initialisation and sampling)', '0')
+    .option('--backend <name>', 'auto | wasm | cpu | tfjs-node | tfjs-node-gpu', 'auto')
+    .option('--eval <split>', 'evaluate on val | test | none', 'val')
+    .option('--out <dir>', 'output directory (default reports/train-<protocol>-seed<seed>/)')
+    .option('--json', 'print train.json to stdout')
+    .action(async (opts) => {
+      const { trainCommand } = await import('./commands/train.js');
+      setExit(await trainCommand(opts));
+    });
+
+  const data = program.command('data').description('the embedded benchmark as files, and a look at it');
+  data
+    .command('export')
+    .description('write datasets as NPY clips + AVA-format CSVs (see src/data/dataset-files.ts)')
+    .option('--benchmark <name>', 'synth-ava | synth-kinetics | synth-ssv2 | synth-mit | all', 'synth-ava')
+    .option('--upstream <names>', 'also export these upstream sets, comma-separated')
+    .requiredOption('--out <dir>', 'output directory (one subdirectory per dataset)')
+    .option('--seed <n>', 'benchmark seed', '0')
+    .action(async (opts) => {
+      const { dataExportCommand } = await import('./commands/data.js');
+      setExit(await dataExportCommand(opts));
+    });
+  data
+    .command('show')
+    .description('write a PNG contact sheet of localisation clips with boxes and labels')
+    .option('--benchmark <name|dir>', 'a localisation set: synth-ava or a dataset directory', 'synth-ava')
+    .option('--split <split>', 'train | val | test', 'train')
+    .option('--count <n>', 'clips', '8')
+    .option('--start <i>', 'first clip index', '0')
+    .option('--out <file.png>', 'output PNG', 'reports/synth-ava.png')
+    .option('--seed <n>', 'benchmark seed', '0')
+    .action(async (opts) => {
+      const { dataShowCommand } = await import('./commands/data.js');
+      setExit(await dataShowCommand(opts));
+    });
+
   return program;
 }
 

@@ -82,42 +82,51 @@ export class Trainer {
     this.optimizers.delete(group);
   }
 
-  /** One step on a downstream batch (`dataset` = 'loc') or an upstream one (its name). Returns the loss. */
-  step(examples: readonly (LocalisationExample | ClassificationExample)[], dataset: string, lr: number): number {
+  /**
+   * One optimizer step. `parts`: examples per dataset — one part normally, several for a
+   * mixed batch (losses weighted by each part's share of the batch). Dataset 'loc' is the
+   * downstream set; others are upstream heads. Updates the trunk and the heads involved only.
+   * Returns the loss.
+   */
+  step(parts: readonly { dataset: string; examples: readonly (LocalisationExample | ClassificationExample)[] }[], lr: number): number {
     const tf = this.backend.tf;
-    const head = dataset === 'loc' ? 'loc' : `up:${dataset}`;
-    const headParams = this.params[head];
-    if (headParams === undefined) throw new Error(`no head for dataset '${dataset}' (heads: ${Object.keys(this.params).join(', ')})`);
     const shape = this.config.shape;
+    const total = parts.reduce((s, p) => s + p.examples.length, 0);
     return tf.tidy(() => {
-      let lossFn: () => tfType.Scalar;
-      if (head === 'loc') {
-        const b = localisationBatch(examples as LocalisationExample[], shape, this.classIndex, this.jitter);
-        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
-        const roi = tf.tensor3d(b.roi, [b.size, b.maxBoxes * ROI_ROWS, FEATURE_CELLS]);
-        const k = this.classIndex.size;
-        const targets = tf.tensor2d(b.targets, [b.size * b.maxBoxes, k]);
-        const mask = tf.tensor2d(b.mask, [b.size * b.maxBoxes, 1]);
-        lossFn = () => {
-          const logits = this.forward.localise(headParams, this.forward.trunk(this.params['trunk']!, x), roi);
-          // BCE summed over classes, averaged over real boxes (padding rows masked out)
-          const bce = tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-          return bce.mul(mask).sum().div(Math.max(1, b.validBoxes)) as tfType.Scalar;
-        };
-      } else {
-        const b = classificationBatch(examples as ClassificationExample[], shape);
-        const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
-        const k = this.config.upstream[dataset]!.length;
-        const y = tf.oneHot(tf.tensor1d(b.labels, 'int32'), k);
-        lossFn = () => tf.losses.softmaxCrossEntropy(y, this.forward.classify(headParams, this.forward.trunk(this.params['trunk']!, x))) as tfType.Scalar;
+      const terms: (() => tfType.Scalar)[] = [];
+      const heads: string[] = [];
+      for (const part of parts) {
+        const head = part.dataset === 'loc' ? 'loc' : `up:${part.dataset}`;
+        const headParams = this.params[head];
+        if (headParams === undefined) throw new Error(`no head for dataset '${part.dataset}' (heads: ${Object.keys(this.params).join(', ')})`);
+        heads.push(head);
+        const weight = part.examples.length / total;
+        if (head === 'loc') {
+          const b = localisationBatch(part.examples as LocalisationExample[], shape, this.classIndex, this.jitter);
+          const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+          const roi = tf.tensor3d(b.roi, [b.size, b.maxBoxes * ROI_ROWS, FEATURE_CELLS]);
+          const targets = tf.tensor2d(b.targets, [b.size * b.maxBoxes, this.classIndex.size]);
+          const mask = tf.tensor2d(b.mask, [b.size * b.maxBoxes, 1]);
+          terms.push(() => {
+            const logits = this.forward.localise(headParams, this.forward.trunk(this.params['trunk']!, x), roi);
+            // BCE summed over classes, averaged over real boxes (padding rows masked out)
+            const bce = tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+            return bce.mul(mask).sum().div(Math.max(1, b.validBoxes)).mul(weight) as tfType.Scalar;
+          });
+        } else {
+          const b = classificationBatch(part.examples as ClassificationExample[], shape);
+          const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
+          const y = tf.oneHot(tf.tensor1d(b.labels, 'int32'), this.config.upstream[part.dataset]!.length);
+          terms.push(() => (tf.losses.softmaxCrossEntropy(y, this.forward.classify(headParams, this.forward.trunk(this.params['trunk']!, x))) as tfType.Scalar).mul(weight) as tfType.Scalar);
+        }
       }
-      const trunkVars = Object.values(this.params['trunk']!);
-      const headVars = Object.values(headParams);
-      const { value, grads } = tf.variableGrads(lossFn, [...trunkVars, ...headVars]);
-      for (const [group, vars] of [['trunk', trunkVars], [head, headVars]] as const) {
+      const groups = ['trunk', ...new Set(heads)];
+      const vars = groups.flatMap((g) => Object.values(this.params[g]!));
+      const { value, grads } = tf.variableGrads(() => terms.map((t) => t()).reduce((a, b) => a.add(b)) as tfType.Scalar, vars);
+      for (const group of groups) {
         const opt = this.optimizer(group);
         (opt as unknown as { learningRate: number }).learningRate = lr;
-        opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+        opt.applyGradients(Object.values(this.params[group]!).map((v) => ({ name: v.name, tensor: grads[v.name]! })));
       }
       return value.dataSync()[0]!;
     });

@@ -1,0 +1,48 @@
+/**
+ * Data budgets: the number of examples each dataset contributes (steps × batch size). A fair
+ * comparison gives every protocol the same per-dataset budget (`equal`, the default), or the
+ * same total with each protocol's own split (`equal-total`, reported as such).
+ */
+
+/** Dataset name → examples seen. */
+export type Budget = Readonly<Record<string, number>>;
+
+export type BudgetMode = 'equal' | 'equal-total';
+
+export const DEFAULT_BATCH = 32;
+
+/** The prototype's default: 32k downstream examples (32 epochs of 1,000 clips), 64k upstream. */
+export const DEFAULT_BUDGET = { downstream: 32_000, upstream: 64_000 } as const;
+
+export function scaleBudget(b: Budget, scale: number, batch: number): Budget {
+  if (!(scale > 0)) throw new Error(`--budget-scale must be > 0 (got ${scale})`);
+  // whole batches only
+  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Math.max(batch, Math.round((v * scale) / batch) * batch)]));
+}
+
+export function budgetSteps(b: Budget, batch: number): number {
+  return Object.values(b).reduce((s, v) => s + Math.round(v / batch), 0);
+}
+
+/** Splits `total` upstream examples equally over `names` (in whole batches; the remainder to the first sets). */
+export function splitUpstream(total: number, names: readonly string[], batch: number): Record<string, number> {
+  const steps = Math.round(total / batch);
+  const base = Math.floor(steps / names.length);
+  const extra = steps - base * names.length;
+  return Object.fromEntries(names.map((n, i) => [n, (base + (i < extra ? 1 : 0)) * batch]));
+}
+
+/** A budget file: JSON `{"synth-ava": 32000, "synth-kinetics": 64000}`. */
+export function parseBudgetJson(text: string, source: string): Record<string, number> {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${source}: expected an object {dataset: examples}`);
+  for (const [k, v] of Object.entries(obj)) {
+    if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${source}: budget for '${k}' must be a positive integer (got ${JSON.stringify(v)})`);
+  }
+  return obj as Record<string, number>;
+}
