@@ -38,6 +38,33 @@ describe('custom conv2d gradients', () => {
   });
 });
 
+describe('sparse ROI pooling op', () => {
+  it('equals the dense matmul formulation, forward and gradient (cpu)', async () => {
+    await tf.setBackend('cpu');
+    const { makeRoiPool, roiTaps } = await import('../src/trainers/model.js');
+    const boxes = [[[0.1, 0.2, 0.4, 0.6], [0.5, 0.5, 0.95, 0.9]], [[0, 0, 1, 1]], []];
+    const taps = roiTaps(boxes, 2);
+    // dense ROI matrix [B, R·10, 64] from the same taps: 9 sample rows + one uniform row per real box
+    const dense = new Float32Array(3 * 2 * 10 * 64);
+    for (let i = 0; i < 3; i++) for (let r = 0; r < taps.boxes[i]!; r++) {
+      for (let smp = 0; smp < 9; smp++) for (let q = 0; q < 4; q++) {
+        const t = ((i * 2 + r) * 9 + smp) * 4 + q;
+        dense[((i * 2 + r) * 10 + smp) * 64 + taps.cell[t]!]! += taps.weight[t]!;
+      }
+      for (let c = 0; c < 64; c++) dense[((i * 2 + r) * 10 + 9) * 64 + c] = 1 / 64;
+    }
+    const roi = tf.tensor3d(dense, [3, 20, 64]);
+    const feats = tf.randomNormal([3, 64, 16], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const pool = makeRoiPool(tf);
+    const g = tf.randomNormal([6, 160], 0, 1, 'float32', 4);
+    const f1 = (f: tf.Tensor) => pool(f as tf.Tensor3D, taps).mul(g).sum();
+    const f2 = (f: tf.Tensor) => tf.matMul(roi, f as tf.Tensor3D).reshape([6, 160]).mul(g).sum();
+    expect(Math.abs(f1(feats).dataSync()[0]! - f2(feats).dataSync()[0]!)).toBeLessThan(1e-4);
+    const d = tf.grad(f1)(feats).sub(tf.grad(f2)(feats)).abs().max().dataSync()[0]!;
+    expect(d).toBeLessThan(1e-5);
+  });
+});
+
 const ava = createSynthAva(0);
 const kin = createSynthKinetics(0);
 

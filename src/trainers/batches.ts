@@ -4,7 +4,7 @@
  * matrices for boxes, multi-hot labels with a validity mask, class indices.
  */
 import type { Box, ClassificationExample, ClipShape, LocalisationExample } from '../data/datasets.js';
-import { roiMatrix } from './model.js';
+import { roiTaps, type RoiTaps } from './model.js';
 import type { Rng } from '../data/rng.js';
 
 /** uint8 → roughly zero-mean, unit-scale input (backgrounds sit around 0.05–0.3). */
@@ -38,8 +38,7 @@ export function clipBatch(clips: readonly Uint8Array[], shape: ClipShape): ClipB
 export interface LocalisationBatch extends ClipBatch {
   /** Box slots per clip (max over the batch). */
   readonly maxBoxes: number;
-  /** [B, maxBoxes·10, 64] ROI weights. */
-  readonly roi: Float32Array;
+  readonly roi: RoiTaps;
   /** [B·maxBoxes, classes] multi-hot. */
   readonly targets: Float32Array;
   /** [B·maxBoxes] 1 for a real box, 0 for padding. */
@@ -68,7 +67,7 @@ export function localisationBatch(examples: readonly LocalisationExample[], shap
       for (const l of e.labels[r] ?? []) targets[(i * maxBoxes + r) * k + classIndex.get(l)!] = 1;
     });
   });
-  return { ...clipBatch(examples.map((e) => e.clip), shape), maxBoxes, roi: roiMatrix(perClip, maxBoxes), targets, mask, validBoxes: valid };
+  return { ...clipBatch(examples.map((e) => e.clip), shape), maxBoxes, roi: roiTaps(perClip, maxBoxes), targets, mask, validBoxes: valid };
 }
 
 export interface ClassificationBatch extends ClipBatch {

@@ -6,15 +6,14 @@
  *   clip  [B, 32, 32, T]  (early fusion: the T frames are the input channels)
  *   trunk conv3×3/2 (T→16) → conv3×3/2 (16→32) → conv3×3/1 (32→32) → conv1×1 neck (32→64), ReLU
  *         → feature map F [B, 8·8, 64]
- *   localisation head: ROI features by one batched matmul R·F, where each box contributes
- *         3×3 bilinear sample rows (box enlarged ×1.5 for context) and one uniform row (the
- *         global clip feature, so interactions with a partner outside the box are learnable)
- *         → [boxes, 10·64] → linear → per-class sigmoid
+ *   localisation head: per box, 3×3 bilinear samples of F (box enlarged ×1.5 for context)
+ *         and the clip's mean feature (global context, so interactions with a partner outside
+ *         the box are learnable) → [boxes, 10·64] → linear → per-class sigmoid
  *   classification heads: mean-pooled F [B, 64] → linear → softmax
  *
  * Linear heads on purpose: with an MLP head the prototype's protocol ranking flipped
- * (../shared/docs/synth-benchmark-prototype.md §5). ROI pooling is a matmul because
- * cropAndResize/gather have no usable gradient on wasm.
+ * (../shared/docs/synth-benchmark-prototype.md §5). ROI pooling is its own op (makeRoiPool)
+ * because cropAndResize/gather have no usable gradient on wasm.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { Rng } from '../data/rng.js';
@@ -96,11 +95,10 @@ export function makeForward(tf: Tf) {
     const [b, hh, ww] = neck.shape;
     return neck.reshape([b, hh * ww, NECK]);
   }
-  /** Localisation logits for boxes: roi [B, R·10, 64 cells] (from roiMatrix) → [B·R, classes]. */
-  function localise(p: ParamGroups['loc'], feats: tfType.Tensor3D, roi: tfType.Tensor3D): tfType.Tensor2D {
-    const [b, rows] = roi.shape;
-    const pooled = tf.matMul(roi, feats).reshape([(b * rows) / ROI_ROWS, ROI_FEATURES]);
-    return tf.matMul(pooled, p['w'] as tfType.Tensor2D).add(p['b']!) as tfType.Tensor2D;
+  const roiPool = makeRoiPool(tf);
+  /** Localisation logits for boxes (taps from roiTaps) → [B·R, classes]. */
+  function localise(p: ParamGroups['loc'], feats: tfType.Tensor3D, taps: RoiTaps): tfType.Tensor2D {
+    return tf.matMul(roiPool(feats, taps), p['w'] as tfType.Tensor2D).add(p['b']!) as tfType.Tensor2D;
   }
   /** Classification logits: mean-pooled features → [B, classes]. */
   function classify(p: Record<string, tfType.Variable>, feats: tfType.Tensor3D): tfType.Tensor2D {
@@ -110,28 +108,37 @@ export function makeForward(tf: Tf) {
 }
 
 /**
- * ROI pooling weights for one batch, built on the CPU from the boxes: for clip b and box r,
- * rows r·10 .. r·10+8 hold the bilinear weights of 3×3 sample points (bin centres of the box
- * enlarged ×CONTEXT_SCALE, clamped to the map) over the 8×8 feature cells; row r·10+9 is
- * uniform (the global mean). `boxes[b]` are normalised [x1, y1, x2, y2]; clips with fewer than
- * `maxBoxes` boxes get zero rows (masked out of the loss).
+ * ROI sample taps for a batch: for clip b, box slot r and sample s (3×3 bin centres of the
+ * box enlarged ×CONTEXT_SCALE, clamped to the map), the 4 bilinear (cell, weight) pairs over
+ * the 8×8 feature cells. Slots beyond a clip's boxes stay empty (weight 0; masked in the loss).
+ * `boxes[b]` are normalised [x1, y1, x2, y2].
  */
-export function roiMatrix(boxes: readonly (readonly number[])[][], maxBoxes: number): Float32Array {
-  const b = boxes.length;
-  const out = new Float32Array(b * maxBoxes * ROI_ROWS * FEATURE_CELLS);
+export interface RoiTaps {
+  readonly clips: number;
+  readonly maxBoxes: number;
+  /** Boxes present per clip. */
+  readonly boxes: Int32Array;
+  /** [clips · maxBoxes · 9 · 4] cell indices and weights. */
+  readonly cell: Int32Array;
+  readonly weight: Float32Array;
+}
+
+export function roiTaps(boxes: readonly (readonly number[])[][], maxBoxes: number): RoiTaps {
+  const n = boxes.length;
+  const cell = new Int32Array(n * maxBoxes * 36);
+  const weight = new Float32Array(n * maxBoxes * 36);
   const s = FEATURE_SIZE;
   const clamp = (v: number) => Math.min(s - 1, Math.max(0, v));
-  for (let i = 0; i < b; i++) {
-    boxes[i]!.forEach((box, r) => {
+  boxes.forEach((list, i) => {
+    list.forEach((box, r) => {
       const [x1, y1, x2, y2] = box as [number, number, number, number];
       const cx = (x1 + x2) / 2;
       const cy = (y1 + y2) / 2;
       const w = (x2 - x1) * CONTEXT_SCALE;
       const h = (y2 - y1) * CONTEXT_SCALE;
-      const base = ((i * maxBoxes + r) * ROI_ROWS) * FEATURE_CELLS;
       for (let gy = 0; gy < 3; gy++) {
         for (let gx = 0; gx < 3; gx++) {
-          // sample point in feature-cell coordinates (cell centres at integer + 0.5 → subtract 0.5)
+          // sample point in feature-cell coordinates (cell centres at integer + 0.5)
           const fx = clamp((cx + ((gx - 1) * w) / 3) * s - 0.5);
           const fy = clamp((cy + ((gy - 1) * h) / 3) * s - 0.5);
           const x0 = Math.floor(fx);
@@ -140,16 +147,84 @@ export function roiMatrix(boxes: readonly (readonly number[])[][], maxBoxes: num
           const y1c = Math.min(s - 1, y0 + 1);
           const ax = fx - x0;
           const ay = fy - y0;
-          const row = base + (gy * 3 + gx) * FEATURE_CELLS;
-          out[row + y0 * s + x0]! += (1 - ax) * (1 - ay);
-          out[row + y0 * s + x1c]! += ax * (1 - ay);
-          out[row + y1c * s + x0]! += (1 - ax) * ay;
-          out[row + y1c * s + x1c]! += ax * ay;
+          const t = ((i * maxBoxes + r) * 9 + gy * 3 + gx) * 4;
+          cell[t] = y0 * s + x0;
+          weight[t] = (1 - ax) * (1 - ay);
+          cell[t + 1] = y0 * s + x1c;
+          weight[t + 1] = ax * (1 - ay);
+          cell[t + 2] = y1c * s + x0;
+          weight[t + 2] = (1 - ax) * ay;
+          cell[t + 3] = y1c * s + x1c;
+          weight[t + 3] = ax * ay;
         }
       }
-      const g = base + 9 * FEATURE_CELLS;
-      for (let c = 0; c < FEATURE_CELLS; c++) out[g + c] = 1 / FEATURE_CELLS;
     });
-  }
-  return out;
+  });
+  return { clips: n, maxBoxes, boxes: Int32Array.from(boxes, (b) => b.length), cell, weight };
+}
+
+/**
+ * ROI pooling as an op with its own gradient: features [B, 64 cells, C] → [B·R, 10·C] (9
+ * bilinear samples + the clip's mean feature per box). The taps are sparse (4 per sample), so
+ * plain loops beat a dense batched matmul (the wasm BatchMatMul of the dense form cost ~20 ms
+ * per step here). Forward and backward sum in a fixed order: deterministic.
+ */
+export function makeRoiPool(tf: Tf) {
+  return function roiPool(feats: tfType.Tensor3D, taps: RoiTaps): tfType.Tensor2D {
+    const [b, cells, c] = feats.shape;
+    const rows = b * taps.maxBoxes;
+    const op = tf.customGrad(((fIn: tfType.Tensor) => {
+      const f = fIn.dataSync() as Float32Array;
+      const out = new Float32Array(rows * ROI_ROWS * c);
+      const mean = new Float32Array(c);
+      for (let i = 0; i < b; i++) {
+        mean.fill(0);
+        for (let k = 0; k < cells; k++) for (let ch = 0; ch < c; ch++) mean[ch]! += f[(i * cells + k) * c + ch]!;
+        for (let r = 0; r < taps.boxes[i]!; r++) {
+          const row = (i * taps.maxBoxes + r) * ROI_ROWS * c;
+          for (let smp = 0; smp < 9; smp++) {
+            const t = ((i * taps.maxBoxes + r) * 9 + smp) * 4;
+            const o = row + smp * c;
+            for (let q = 0; q < 4; q++) {
+              const w = taps.weight[t + q]!;
+              if (w === 0) continue;
+              const src = (i * cells + taps.cell[t + q]!) * c;
+              for (let ch = 0; ch < c; ch++) out[o + ch]! += w * f[src + ch]!;
+            }
+          }
+          const g = row + 9 * c;
+          for (let ch = 0; ch < c; ch++) out[g + ch] = mean[ch]! / cells;
+        }
+      }
+      return {
+        value: tf.tensor2d(out, [rows, ROI_ROWS * c]),
+        gradFunc: (dy: tfType.Tensor) => {
+          const d = dy.dataSync() as Float32Array;
+          const df = new Float32Array(b * cells * c);
+          const dmean = new Float32Array(c);
+          for (let i = 0; i < b; i++) {
+            dmean.fill(0);
+            for (let r = 0; r < taps.boxes[i]!; r++) {
+              const row = (i * taps.maxBoxes + r) * ROI_ROWS * c;
+              for (let smp = 0; smp < 9; smp++) {
+                const t = ((i * taps.maxBoxes + r) * 9 + smp) * 4;
+                const o = row + smp * c;
+                for (let q = 0; q < 4; q++) {
+                  const w = taps.weight[t + q]!;
+                  if (w === 0) continue;
+                  const dst = (i * cells + taps.cell[t + q]!) * c;
+                  for (let ch = 0; ch < c; ch++) df[dst + ch]! += w * d[o + ch]!;
+                }
+              }
+              const g = row + 9 * c;
+              for (let ch = 0; ch < c; ch++) dmean[ch]! += d[g + ch]! / cells;
+            }
+            for (let k = 0; k < cells; k++) for (let ch = 0; ch < c; ch++) df[(i * cells + k) * c + ch]! += dmean[ch]!;
+          }
+          return [tf.tensor3d(df, [b, cells, c])];
+        },
+      };
+    }) as unknown as Parameters<Tf['customGrad']>[0]);
+    return op(feats) as tfType.Tensor2D;
+  };
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import type { ClassificationExample, ClipShape, LocalisationClass, LocalisationExample } from '../data/datasets.js';
 import { classificationBatch, clipBatch, localisationBatch } from './batches.js';
-import { createParams, FEATURE_CELLS, makeForward, roiMatrix, ROI_ROWS, type ModelSpec, type ParamGroups } from './model.js';
+import { createParams, makeForward, roiTaps, type ModelSpec, type ParamGroups } from './model.js';
 import type { LoadedBackend } from './backend.js';
 import { Rng } from '../data/rng.js';
 
@@ -104,7 +104,7 @@ export class Trainer {
         if (head === 'loc') {
           const b = localisationBatch(part.examples as LocalisationExample[], shape, this.classIndex, this.jitter);
           const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
-          const roi = tf.tensor3d(b.roi, [b.size, b.maxBoxes * ROI_ROWS, FEATURE_CELLS]);
+          const roi = b.roi;
           const targets = tf.tensor2d(b.targets, [b.size * b.maxBoxes, this.classIndex.size]);
           const mask = tf.tensor2d(b.mask, [b.size * b.maxBoxes, 1]);
           terms.push(() => {
@@ -144,7 +144,7 @@ export class Trainer {
       const probs = tf.tidy(() => {
         const b = clipBatch(part.map((e) => e.clip), shape);
         const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
-        const roi = tf.tensor3d(roiMatrix(part.map((e) => e.detections.map((d) => d.box)), maxBoxes), [b.size, maxBoxes * ROI_ROWS, FEATURE_CELLS]);
+        const roi = roiTaps(part.map((e) => e.detections.map((d) => d.box)), maxBoxes);
         return tf.sigmoid(this.forward.localise(this.params['loc']!, this.forward.trunk(this.params['trunk']!, x), roi)).dataSync() as Float32Array;
       });
       part.forEach((e, i) => {
