@@ -60,6 +60,41 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await trainCommand(opts));
     });
 
+  program
+    .command('compare')
+    .description('protocols under identical data budgets on the embedded benchmark: leaderboard, paired comparison, per-class gains')
+    .option('--budget <mode>', 'equal (same examples per dataset) | equal-total (same total, each protocol its own split)', 'equal')
+    .option('--budget-scale <s>', 'scale the default budget (32k downstream + 64k upstream examples)', '1')
+    .option('--budget-file <file>', 'JSON {"synth-ava": 32000, "synth-kinetics": 64000}')
+    .option('--seeds <n>', 'training seeds (mean ± std and CIs over seeds)', '1')
+    .option('--quick', 'smoke run (~1/10 budget, one LR): "pipeline check, no claim"')
+    .option('--protocols <list>', 'built-in protocols', 'downstream-only,pretrain-finetune,cofinetune,multi-cofinetune')
+    .option('--protocol <module>', 'add a plug-in protocol module (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--lr-grid <lrs>', 'learning rates tried for every protocol (default 0.003,0.006; --quick 0.003)')
+    .option('--pretrain-lr <lr>', 'fixed LR of upstream pretraining phases', '0.003')
+    .option('--sampler <name>', 'weighted-without-replacement | proportional | temperature=T | uniform | mixed-batch', 'weighted-without-replacement')
+    .option('--batch <n>', 'batch size', '32')
+    .option('--workers <n>', 'parallel training processes (tfjs-wasm is single-threaded)', '2')
+    .option('--backend <name>', 'auto | wasm | cpu | tfjs-node | tfjs-node-gpu', 'auto')
+    .option('--resamples <n>', 'bootstrap resamples for CIs (0 = none)', '1000')
+    .option('--out <dir>', 'output directory (default reports/compare-<timestamp>/)')
+    .option('--json', 'print result.json to stdout')
+    .action(async (opts) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      setExit(await compareCommand(opts, process.argv.slice(2)));
+    });
+
+  program
+    .command('leaderboard')
+    .description('merge compare results into one leaderboard (Markdown to stdout; --out DIR also writes CSV and JSON)')
+    .argument('<result.json...>', 'compare result files, e.g. reports/*/result.json')
+    .option('--out <dir>', 'write leaderboard.md, leaderboard.csv, leaderboard.json here')
+    .option('--json', 'print JSON instead of Markdown')
+    .action(async (files: string[], opts) => {
+      const { leaderboardCommand } = await import('./commands/compare.js');
+      setExit(await leaderboardCommand(files, opts));
+    });
+
   const data = program.command('data').description('the embedded benchmark as files, and a look at it');
   data
     .command('export')

@@ -1,4 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** cft-bench's version, from package.json (recorded in every result document). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+let code: string | null = null;
+
+/**
+ * Version plus a hash of the running code (every file of the source or build tree this module
+ * lives in), so cached experiment results are never reused across a code change.
+ */
+export function codeVersion(): string {
+  if (code !== null) return code;
+  const root = dirname(dirname(fileURLToPath(import.meta.url))); // src/ or dist/
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|js)$/.test(name)) hash.update(name).update(readFileSync(p));
+    }
+  };
+  walk(root);
+  return (code = `${VERSION}+${hash.digest('hex').slice(0, 12)}`);
+}

@@ -1,0 +1,177 @@
+/**
+ * `cft-bench compare` (protocols under identical data budgets → leaderboard, paired
+ * comparison, per-class gains plot) and `cft-bench leaderboard` (merge compare results).
+ */
+import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CompareError, defaultBudget, runCompare, type CompareConfig, type CompareDoc } from '../../protocols/compare.js';
+import { BUILTIN_PROTOCOLS } from '../../protocols/protocol.js';
+import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
+import { parseSampler } from '../../protocols/sampler.js';
+import { BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
+import { writeReportFiles } from '../../reports/atomic-write.js';
+import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
+import { gainVsCountSvg } from '../../reports/plot.js';
+import { UsageError } from '../errors.js';
+import { progress } from '../progress.js';
+import { codeVersion } from '../version.js';
+import { InputError } from '../../data/input-error.js';
+
+export interface CompareOptions {
+  budget: string;
+  budgetScale: string;
+  budgetFile?: string;
+  seeds: string;
+  quick?: boolean;
+  protocols: string;
+  protocol?: string[];
+  lrGrid?: string;
+  pretrainLr: string;
+  sampler: string;
+  batch: string;
+  workers: string;
+  backend: string;
+  resamples: string;
+  out?: string;
+  json?: boolean;
+}
+
+const num = (name: string, text: string, int = false) => {
+  const v = Number(text);
+  if (!(v > 0) || (int && !Number.isInteger(v))) throw new UsageError(`--${name} must be a positive ${int ? 'integer' : 'number'} (got '${text}')`);
+  return v;
+};
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+}
+
+/** Points reports/latest at `dir` (a relative symlink, replaced atomically). */
+function pointLatest(dir: string): void {
+  const link = join(dirname(dir), 'latest');
+  const tmp = `${link}.${process.pid}.tmp`;
+  try {
+    lstatSync(tmp);
+    unlinkSync(tmp);
+  } catch {
+    /* no stale temp link */
+  }
+  symlinkSync(basename(dir), tmp);
+  renameSync(tmp, link);
+}
+
+export async function compareCommand(opts: CompareOptions, argv: string[]): Promise<number> {
+  if (opts.budget !== 'equal' && opts.budget !== 'equal-total') throw new UsageError(`--budget must be equal or equal-total (got '${opts.budget}')`);
+  if (!BACKEND_NAMES.includes(opts.backend as BackendName)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}`);
+  try {
+    parseSampler(opts.sampler);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const quick = opts.quick ?? false;
+  const batch = num('batch', opts.batch, true);
+  let budget = defaultBudget(quick, num('budget-scale', opts.budgetScale), batch);
+  const upstream = ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
+  if (opts.budgetFile !== undefined) {
+    if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
+    const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile);
+    budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: upstream.reduce((s, u) => s + (b[u] ?? 0), 0) || budget.upstream };
+  }
+  const protocols = [...opts.protocols.split(',').map((s) => s.trim()).filter(Boolean), ...(opts.protocol ?? [])];
+  for (const p of protocols) if (!BUILTIN_PROTOCOLS.includes(p) && !existsSync(p)) throw new UsageError(`unknown protocol '${p}' (built in: ${BUILTIN_PROTOCOLS.join(', ')}; or a module path)`);
+  const lrGrid = (opts.lrGrid ?? (quick ? '0.003' : '0.003,0.006')).split(',').map((s) => num('lr-grid', s.trim()));
+  const cfg: CompareConfig = {
+    protocols,
+    seeds: num('seeds', opts.seeds, true),
+    lrGrid,
+    pretrainLr: num('pretrain-lr', opts.pretrainLr),
+    budgetMode: opts.budget as BudgetMode,
+    budget,
+    batch,
+    sampler: opts.sampler,
+    downstream: 'synth-ava',
+    upstream,
+    benchmarkSeed: 0,
+    backend: opts.backend as BackendName,
+    workers: num('workers', opts.workers, true),
+    resamples: Number(opts.resamples),
+    quick,
+    codeVersion: codeVersion(),
+  };
+  const out = opts.out ?? join('reports', `compare-${timestamp()}`);
+  const cacheDir = join(dirname(resolve(out)), '.cache', 'runs');
+  const t0 = performance.now();
+  process.stderr.write(`compare: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s) × ${cfg.lrGrid.length} LR(s) on ${cfg.workers} worker process(es); results cache ${cacheDir}\n`);
+  // progress: all pending jobs' steps in one bar, labelled with what each worker runs
+  const stepsOf = (s: { protocol: string; budget: { downstream: number; upstream: number }; batch: number }) =>
+    (s.budget.downstream + (s.protocol === 'downstream-only' ? 0 : s.budget.upstream)) / s.batch;
+  let bar: ReturnType<typeof progress> | null = null;
+  const running = new Map<number, { label: string; done: number }>();
+  let finishedSteps = 0;
+  let cached = 0;
+  let doc: CompareDoc;
+  try {
+    doc = await runCompare(cfg, cacheDir, {
+      onPlan: (pending, fromCache) => {
+        cached = fromCache;
+        if (pending.length > 0) bar = progress(pending.reduce((s, p) => s + stepsOf(p), 0), 'compare');
+      },
+      onStart: (spec, w) => running.set(w, { label: `${spec.protocol} s${spec.seed} lr${spec.lr}`, done: 0 }),
+      onProgress: (spec, w, done, total, loss) => {
+        running.set(w, { label: `${spec.protocol} s${spec.seed} lr${spec.lr} ${done}/${total}`, done });
+        bar?.update(finishedSteps + [...running.values()].reduce((s, j) => s + j.done, 0), loss, [...running.values()].map((j) => j.label).join(' | '));
+      },
+      onDone: (_spec, w, r) => {
+        finishedSteps += r.steps;
+        running.delete(w);
+        process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s\n`);
+      },
+    });
+  } catch (err) {
+    if (err instanceof CompareError) {
+      process.stderr.write(`cft-bench: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    (bar as ReturnType<typeof progress> | null)?.stop();
+  }
+  if (cached > 0) process.stderr.write(`compare: ${cached} run(s) reused from the cache\n`);
+  const command = ['cft-bench', ...argv].join(' ');
+  const json = JSON.stringify({ ...doc, command, wallSeconds: (performance.now() - t0) / 1e3 }, null, 2) + '\n';
+  const baseline = doc.paired[0]?.baseline ?? 'pretrain-finetune';
+  const points = doc.perClass.filter((c) => c.protocol !== baseline && c.gainOverBaseline !== null).map((c) => ({ protocol: c.protocol, className: c.name, group: c.group, trainCount: c.trainCount, gain: c.gainOverBaseline! }));
+  const files: Record<string, string> = {
+    'leaderboard.md': compareMarkdown(doc, command),
+    'leaderboard.csv': await leaderboardCsv(doc.leaderboard),
+    'per_class.csv': await comparePerClassCsv(doc),
+    'result.json': json,
+  };
+  if (points.length > 0) files['gain-vs-train-count.svg'] = await gainVsCountSvg(points, baseline, `${doc.config.downstream}: per-class gain over ${baseline}`);
+  for (const r of doc.runs) files[`runs/${r.protocol}-seed${r.seed}-lr${r.lr}.json`] = JSON.stringify(r, null, 2) + '\n';
+  const written = writeReportFiles(out, files);
+  pointLatest(resolve(out));
+  if (opts.json) process.stdout.write(json);
+  else {
+    process.stdout.write(`\n${doc.claim}\n`);
+    for (const r of doc.leaderboard) process.stdout.write(`  ${r.protocol.padEnd(20)} test mAP ${r.mAP.mean.toFixed(4)}  head ${r.head.mean.toFixed(3)}  mid ${r.mid.mean.toFixed(3)}  tail ${r.tail.mean.toFixed(3)}\n`);
+    for (const p of doc.paired) process.stdout.write(`  ${p.protocol} − ${p.baseline}: ${p.delta['overall']!.estimate >= 0 ? '+' : ''}${p.delta['overall']!.estimate.toFixed(4)} [${p.delta['overall']!.lo.toFixed(4)}, ${p.delta['overall']!.hi.toFixed(4)}]\n`);
+    process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); reports/latest -> ${basename(out)}\n`);
+  }
+  return 0;
+}
+
+export async function leaderboardCommand(files: string[], opts: { out?: string; json?: boolean }): Promise<number> {
+  const docs = files.map((f) => {
+    if (!existsSync(f)) throw new InputError(f, null, 'file not found');
+    const doc = JSON.parse(readFileSync(f, 'utf8')) as CompareDoc;
+    if (doc.kind !== 'compare') throw new InputError(f, null, `not a compare result (kind ${JSON.stringify(doc.kind)})`);
+    return { source: basename(dirname(resolve(f))), doc };
+  });
+  const rows = mergeLeaderboards(docs);
+  const md = mergedMarkdown(rows);
+  const json = JSON.stringify({ schemaVersion: 1, kind: 'leaderboard', sources: files, rows }, null, 2) + '\n';
+  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await leaderboardCsv(rows), 'leaderboard.json': json });
+  process.stdout.write(opts.json ? json : md);
+  return 0;
+}

@@ -1,0 +1,146 @@
+/**
+ * Bootstrap confidence intervals for frame-mAP over keyframes. A resample draws keyframes with
+ * replacement; a keyframe drawn m times contributes its detections and GT m times. Paired
+ * comparisons use the same resamples for both models, so the interval is for the difference.
+ *
+ * Each class's detections are ranked once (descending score, the official order), so a
+ * resample is one linear pass with keyframe multiplicities — no sorting per resample.
+ */
+import type { Evaluation } from './frame-map.js';
+import { Rng } from '../data/rng.js';
+import { numpyArgsort } from './numpy-argsort.js';
+
+/** One model's per-keyframe evidence, ranked per class (plain typed arrays). */
+export interface RankedMatches {
+  readonly keys: readonly string[];
+  /** Per class id: ranked detections' keyframe index and TP flag. */
+  readonly byClass: ReadonlyMap<number, { kf: Int32Array; tp: Uint8Array }>;
+  /** Per class id: GT count per keyframe (Float64Array over keys). */
+  readonly gt: ReadonlyMap<number, Float64Array>;
+}
+
+export function rankMatches(ev: Evaluation, classIds: readonly number[]): RankedMatches {
+  const m = ev.matches;
+  const byClass = new Map<number, { kf: Int32Array; tp: Uint8Array }>();
+  const gt = new Map<number, Float64Array>();
+  for (const id of classIds) {
+    const rows: number[] = [];
+    for (let i = 0; i < m.length; i++) if (m.cls[i] === id) rows.push(i);
+    const order = numpyArgsort(Float64Array.from(rows, (i) => m.score[i]!));
+    const n = rows.length;
+    byClass.set(id, {
+      kf: Int32Array.from({ length: n }, (_, j) => m.keyframe[rows[order[n - 1 - j]!]!]!),
+      tp: Uint8Array.from({ length: n }, (_, j) => m.tp[rows[order[n - 1 - j]!]!]!),
+    });
+    const g = new Float64Array(ev.keys.length);
+    for (let k = 0; k < ev.keys.length; k++) for (let j = ev.gtStart[k]!; j < ev.gtStart[k + 1]!; j++) if (ev.gtCls[j] === id) g[k]!++;
+    gt.set(id, g);
+  }
+  return { keys: ev.keys, byClass, gt };
+}
+
+/** AP of one class with keyframe multiplicities `w` (all-point interpolation, as the official). */
+function weightedAp(kf: Int32Array, tp: Uint8Array, gtPerKf: Float64Array, w: Float64Array): number {
+  let numGt = 0;
+  for (let k = 0; k < w.length; k++) numGt += gtPerKf[k]! * w[k]!;
+  if (numGt === 0) return NaN;
+  // walk the ranking; each detection appears w[kf] times in a row (same score, same flag)
+  const precisions: number[] = [];
+  const recallSteps: number[] = [];
+  let tps = 0;
+  let rank = 0;
+  for (let i = 0; i < kf.length; i++) {
+    const times = w[kf[i]!]!;
+    for (let t = 0; t < times; t++) {
+      rank++;
+      if (tp[i]) {
+        tps++;
+        precisions.push(tps / rank);
+        recallSteps.push(1 / numGt);
+      }
+    }
+  }
+  // AP = Σ Δrecall × (max precision at or after this point)
+  let ap = 0;
+  let best = 0;
+  for (let j = precisions.length - 1; j >= 0; j--) {
+    best = Math.max(best, precisions[j]!);
+    ap += recallSteps[j]! * best;
+  }
+  return ap;
+}
+
+/** mAP over `classIds` (classes without GT in the resample are left out) with multiplicities `w`. */
+export function weightedMap(r: RankedMatches, classIds: readonly number[], w: Float64Array): number {
+  let sum = 0;
+  let n = 0;
+  for (const id of classIds) {
+    const c = r.byClass.get(id)!;
+    const ap = weightedAp(c.kf, c.tp, r.gt.get(id)!, w);
+    if (!Number.isNaN(ap)) {
+      sum += ap;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : sum / n;
+}
+
+export interface Interval {
+  readonly estimate: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  const pos = q * (sorted.length - 1);
+  const i = Math.floor(pos);
+  return i + 1 < sorted.length ? sorted[i]! + (pos - i) * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
+}
+
+/** Multiplicities of one bootstrap resample of `n` keyframes. */
+function resample(rng: Rng, n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[rng.int(0, n)]!++;
+  return w;
+}
+
+/**
+ * Paired bootstrap of Σ_s (stat(a_s) − stat(b_s)) / S over seeds s (one model pair per seed, all
+ * evaluated on the same keyframes): 95% percentile interval. `groups` name class-id subsets.
+ */
+export function pairedBootstrap(
+  pairs: readonly { a: RankedMatches; b: RankedMatches }[],
+  groups: Readonly<Record<string, readonly number[]>>,
+  resamples: number,
+  seed: number,
+): Record<string, Interval> {
+  const n = pairs[0]!.a.keys.length;
+  for (const p of pairs) {
+    if (p.a.keys.length !== n || p.b.keys.length !== n || p.a.keys.some((k, i) => k !== p.b.keys[i])) throw new Error('paired bootstrap: models were not evaluated on the same keyframes');
+  }
+  const ones = new Float64Array(n).fill(1);
+  const delta = (w: Float64Array, ids: readonly number[]) => pairs.reduce((s, p) => s + weightedMap(p.a, ids, w) - weightedMap(p.b, ids, w), 0) / pairs.length;
+  const rng = new Rng(seed);
+  const draws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
+  for (let r = 0; r < resamples; r++) {
+    const w = resample(rng, n);
+    for (const [g, ids] of Object.entries(groups)) draws[g]!.push(delta(w, ids));
+  }
+  return Object.fromEntries(
+    Object.entries(groups).map(([g, ids]) => {
+      const sorted = draws[g]!.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
+      return [g, { estimate: delta(ones, ids), lo: percentile(sorted, 0.025), hi: percentile(sorted, 0.975) }];
+    }),
+  );
+}
+
+/** Bootstrap interval of the mean over seeds of one model's mAP (keyframes resampled). */
+export function bootstrapMean(models: readonly RankedMatches[], ids: readonly number[], resamples: number, seed: number): Interval {
+  const n = models[0]!.keys.length;
+  const mean = (w: Float64Array) => models.reduce((s, m) => s + weightedMap(m, ids, w), 0) / models.length;
+  const rng = new Rng(seed);
+  const draws: number[] = [];
+  for (let r = 0; r < resamples; r++) draws.push(mean(resample(rng, n)));
+  draws.sort((x, y) => x - y);
+  return { estimate: mean(new Float64Array(n).fill(1)), lo: percentile(draws, 0.025), hi: percentile(draws, 0.975) };
+}

@@ -1,0 +1,37 @@
+/**
+ * Child-process entry of the compare scheduler: runs the jobs it is sent, one at a time,
+ * reporting progress; datasets and their generated examples are shared across its jobs.
+ * (tfjs-wasm is single-threaded in Node: parallelism comes from processes.)
+ */
+import type { Dataset } from '../data/datasets.js';
+import { loadDatasets, runJob, type JobSpec } from './job.js';
+import { ExampleCache } from './runner.js';
+
+type Inbound = { kind: 'job'; spec: JobSpec; dir: string } | { kind: 'exit' };
+export type WorkerOutbound =
+  | { kind: 'progress'; done: number; total: number; loss: number; phase: string }
+  | { kind: 'done'; dir: string }
+  | { kind: 'failed'; error: string };
+
+let datasets: Record<string, Dataset> | null = null;
+let cache: ExampleCache | null = null;
+const send = (m: WorkerOutbound) => process.send!(m);
+
+process.on('message', async (msg: Inbound) => {
+  if (msg.kind === 'exit') process.exit(0);
+  try {
+    datasets ??= loadDatasets(msg.spec);
+    cache ??= new ExampleCache(datasets);
+    let last = 0;
+    await runJob(msg.spec, msg.dir, datasets, cache, (s) => {
+      const now = performance.now();
+      if (now - last > 250 || s.done === s.total) {
+        last = now;
+        send({ kind: 'progress', done: s.done, total: s.total, loss: s.loss, phase: s.phase });
+      }
+    });
+    send({ kind: 'done', dir: msg.dir });
+  } catch (err) {
+    send({ kind: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
+});

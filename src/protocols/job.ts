@@ -1,0 +1,138 @@
+/**
+ * One training job — a protocol at one seed and learning rate — and its evaluation: the unit
+ * `compare` schedules, caches and resumes, and what `train` runs once. Plain data in (JobSpec),
+ * files and plain data out (JobResult in <dir>/result.json).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { embeddedDataset } from '../data/benchmarks.js';
+import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
+import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
+import { writeFileAtomic } from '../reports/atomic-write.js';
+import { loadBackend, type BackendName } from '../trainers/backend.js';
+import type { Ledger } from './ledger.js';
+import { resolveProtocol, type ProtocolContext } from './protocol.js';
+import { ExampleCache, runProtocol, type StepInfo } from './runner.js';
+import { parseSampler } from './sampler.js';
+
+export interface JobSpec {
+  /** Built-in protocol name, or a plug-in module path. */
+  readonly protocol: string;
+  /** sha256 of the plug-in module's source (so an edited plug-in is re-run); null for built-ins. */
+  readonly protocolSource: string | null;
+  readonly seed: number;
+  readonly lr: number;
+  readonly pretrainLr: number;
+  readonly budget: { readonly downstream: number; readonly upstream: number };
+  readonly batch: number;
+  readonly sampler: string;
+  readonly downstream: string;
+  readonly upstream: readonly string[];
+  readonly benchmarkSeed: number;
+  readonly backend: BackendName;
+  readonly evalSplits: readonly Split[];
+  /** cft-bench version + a hash of its code: cached results never outlive a code change. */
+  readonly codeVersion: string;
+}
+
+export interface SplitScore {
+  readonly split: Split;
+  readonly mAP: number;
+  readonly perClass: { id: number; name: string; ap: number | null; numGt: number }[];
+  /** AVA-format files of this evaluation (GT, predictions, label map). */
+  readonly files: { gt: string; pred: string; labelMap: string };
+}
+
+export interface JobResult {
+  readonly hash: string;
+  readonly spec: JobSpec;
+  readonly protocol: string;
+  readonly backend: string;
+  readonly steps: number;
+  readonly seconds: number;
+  readonly finalLoss: Record<string, number>;
+  readonly ledger: Ledger;
+  readonly scores: Partial<Record<Split, SplitScore>>;
+  readonly upstreamAccuracy: Record<string, number>;
+  readonly dir: string;
+}
+
+/** JSON with object keys sorted at every level: equal specs, equal text. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
+export function jobHash(spec: JobSpec): string {
+  return createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 20);
+}
+
+export function protocolSourceHash(protocol: string): string | null {
+  return existsSync(protocol) ? createHash('sha256').update(readFileSync(protocol)).digest('hex') : null;
+}
+
+export function loadDatasets(spec: Pick<JobSpec, 'downstream' | 'upstream' | 'benchmarkSeed'>): Record<string, Dataset> {
+  const out: Record<string, Dataset> = {};
+  for (const name of [spec.downstream, ...spec.upstream]) out[name] = embeddedDataset(name, spec.benchmarkSeed);
+  return out;
+}
+
+/** Trains and evaluates one job into `dir` (model/, <split>/ eval files, result.json). */
+export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void): Promise<JobResult> {
+  const backend = await loadBackend(spec.backend);
+  const protocol = await resolveProtocol(spec.protocol);
+  const upstream = protocol.upstream === 'none' ? [] : protocol.upstream === 'one' ? spec.upstream.slice(0, 1) : [...spec.upstream];
+  const ctx: ProtocolContext = { downstream: spec.downstream, upstream, budget: spec.budget, batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
+  const run = runProtocol({ protocol, ctx, datasets, seed: spec.seed, backend, onStep }, cache);
+  run.trainer.save(join(dir, 'model'));
+  const down = datasets[spec.downstream] as LocalisationDataset;
+  const scores: Partial<Record<Split, SplitScore>> = {};
+  for (const split of spec.evalSplits) {
+    const examples = Array.from({ length: down.sizes[split] ?? 0 }, (_, i) => down.example(split, i));
+    const ev = await evaluatePredictions(down, split, run.trainer.predict(examples), join(dir, split));
+    scores[split] = {
+      split,
+      mAP: ev.run.summary.mAP,
+      perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })),
+      files: ev.files,
+    };
+  }
+  const upstreamAccuracy: Record<string, number> = {};
+  for (const u of upstream) {
+    const d = datasets[u] as ClassificationDataset;
+    const n = Math.min(1000, d.sizes.val ?? 0);
+    if (run.trainer.params[`up:${u}`] !== undefined && n > 0) upstreamAccuracy[u] = run.trainer.accuracy(Array.from({ length: n }, (_, i) => d.example('val', i)), u);
+  }
+  run.trainer.dispose();
+  const result: JobResult = {
+    hash: jobHash(spec),
+    spec,
+    protocol: protocol.name,
+    backend: backend.name,
+    steps: run.steps,
+    seconds: run.seconds,
+    finalLoss: run.finalLoss,
+    ledger: run.ledger,
+    scores,
+    upstreamAccuracy,
+    dir,
+  };
+  writeFileAtomic(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  return result;
+}
+
+/** A finished job's result from its directory, or null if the job has not finished there. */
+export function readJobResult(dir: string): JobResult | null {
+  const p = join(dir, 'result.json');
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as JobResult;
+  } catch {
+    return null;
+  }
+}

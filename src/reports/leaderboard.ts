@@ -1,0 +1,99 @@
+/**
+ * Compare reports, read from a finished CompareDoc (never recomputed): leaderboard.md and
+ * leaderboard.csv (one row per protocol, sorted by test mAP), the paired comparison with
+ * pretrain-finetune, per_class.csv. Also the merge of several compare documents (`leaderboard`).
+ */
+import type { Cell, CompareDoc, LeaderboardRow } from '../protocols/compare.js';
+import { toCsv } from './csv.js';
+import { fmt, mdEscape, mdTable } from './markdown.js';
+
+export function cellText(c: Cell, digits = 3): string {
+  if (c.std === null) return c.ci ? `${fmt(c.mean, digits)} [${fmt(c.ci.lo, digits)}, ${fmt(c.ci.hi, digits)}]` : fmt(c.mean, digits);
+  return `${fmt(c.mean, digits)} ± ${fmt(c.std, digits)}${c.ci ? ` [${fmt(c.ci.lo, digits)}, ${fmt(c.ci.hi, digits)}]` : ''}`;
+}
+
+const signed = (x: number, d = 3) => (x >= 0 ? '+' : '') + x.toFixed(d);
+
+function leaderboardTable(rows: readonly (LeaderboardRow & { source?: string })[], withSource: boolean): string {
+  const up = [...new Set(rows.flatMap((r) => Object.keys(r.upstreamAccuracy)))];
+  return mdTable(
+    [...(withSource ? ['source'] : []), 'protocol', 'test mAP', 'head', 'mid', 'tail', 'val mAP', 'LR', ...up.map((u) => `${u} acc`), 'examples', 'steps', 'wall s', 'backend'],
+    rows.map((r) => [
+      ...(withSource ? [mdEscape(r.source ?? '')] : []),
+      `**${mdEscape(r.protocol)}**`,
+      cellText(r.mAP),
+      cellText(r.head),
+      cellText(r.mid),
+      cellText(r.tail),
+      fmt(r.valMAP, 3),
+      [...new Set(r.chosenLr)].join(', '),
+      ...up.map((u) => (r.upstreamAccuracy[u] === undefined ? '—' : fmt(r.upstreamAccuracy[u], 3))),
+      Object.entries(r.examples).map(([d, n]) => `${d} ${n}`).join('; '),
+      String(r.steps),
+      r.seconds.toFixed(0),
+      r.backend,
+    ]),
+  );
+}
+
+export function compareMarkdown(doc: CompareDoc, command: string): string {
+  const c = doc.config;
+  const out: string[] = [];
+  out.push(`# cft-bench compare: ${c.downstream} with ${c.upstream.join(', ')}`, '');
+  out.push(`> ${doc.claim}`, '');
+  out.push(`Command: \`${command}\``, '');
+  out.push(
+    `Budget (${c.budgetMode}): ${c.budget.downstream} ${c.downstream} examples, ${c.budget.upstream} upstream examples; batch ${c.batch}; sampler ${c.sampler}; ` +
+      `${c.seeds} seed(s); LR grid ${c.lrGrid.join(', ')} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
+    '',
+  );
+  out.push('## Leaderboard (test split)', '');
+  out.push('Cells: mean' + (c.seeds > 1 ? ' ± std over seeds' : '') + (c.resamples > 0 ? ` [95% bootstrap CI over test keyframes, ${c.resamples} resamples]` : '') + '. Groups: tertiles of the train counts (below).', '');
+  out.push(leaderboardTable(doc.leaderboard, false), '');
+  if (doc.paired.length > 0) {
+    out.push(`## Paired comparison with ${doc.paired[0]!.baseline}`, '');
+    out.push(`Δ test mAP, paired bootstrap 95% CI over test keyframes${c.seeds > 1 ? ' (mean over seeds)' : ''}.`, '');
+    out.push(
+      mdTable(
+        ['protocol', 'Δ mAP', 'Δ head', 'Δ mid', 'Δ tail', 'per-seed Δ mAP'],
+        doc.paired.map((p) => [
+          mdEscape(p.protocol),
+          ...['overall', 'head', 'mid', 'tail'].map((g) => `${signed(p.delta[g]!.estimate)} [${signed(p.delta[g]!.lo)}, ${signed(p.delta[g]!.hi)}]`),
+          p.perSeed.map((s) => signed(s.delta)).join(', '),
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push('## Groups', '');
+  out.push(mdTable(['group', 'classes (train count)'], Object.entries(doc.groups).filter(([g]) => g !== 'overall').map(([g, v]) => [g, v.names.map((n) => `${mdEscape(n)} (${doc.trainCounts[n]})`).join(', ')])), '');
+  out.push('## Budget ledger', '');
+  out.push(`Checked equal across protocols (count and SHA-256 of the example ids in order): ${doc.ledgerCheck.mustMatch.join(', ')} (the multi-upstream protocol: its total upstream examples).`, '');
+  const sel = doc.runs.filter((r) => r.selected);
+  out.push(mdTable(['protocol', 'seed', 'LR', 'dataset', 'examples', 'ids sha256'], sel.flatMap((r) => Object.entries(r.ledger.totals).map(([d, t]) => [mdEscape(r.protocol), String(r.seed), String(r.lr), d, String(t.examples), `\`${t.idsSha256.slice(0, 16)}…\``]))), '');
+  out.push('## All runs (LR selection on val)', '');
+  out.push(mdTable(['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'selected'], doc.runs.map((r) => [mdEscape(r.protocol), String(r.seed), String(r.lr), fmt(r.valMAP, 4), fmt(r.testMAP, 4), r.selected ? 'yes' : ''])), '');
+  return out.join('\n');
+}
+
+export async function leaderboardCsv(rows: readonly (LeaderboardRow & { source?: string })[]): Promise<string> {
+  const up = [...new Set(rows.flatMap((r) => Object.keys(r.upstreamAccuracy)))];
+  const cols = (c: Cell) => [c.mean, c.std, c.ci?.lo ?? null, c.ci?.hi ?? null];
+  return toCsv(
+    ['source', 'protocol', 'map', 'map_std', 'map_ci_lo', 'map_ci_hi', 'head', 'head_std', 'head_ci_lo', 'head_ci_hi', 'mid', 'mid_std', 'mid_ci_lo', 'mid_ci_hi', 'tail', 'tail_std', 'tail_ci_lo', 'tail_ci_hi', 'val_map', 'lr', ...up.map((u) => `${u}_acc`), 'examples', 'steps', 'seconds', 'backend'],
+    rows.map((r) => [r.source ?? '', r.protocol, ...cols(r.mAP), ...cols(r.head), ...cols(r.mid), ...cols(r.tail), r.valMAP, [...new Set(r.chosenLr)].join(' '), ...up.map((u) => r.upstreamAccuracy[u] ?? null), Object.entries(r.examples).map(([d, n]) => `${d}=${n}`).join(' '), r.steps, r.seconds, r.backend]),
+  );
+}
+
+export async function comparePerClassCsv(doc: CompareDoc): Promise<string> {
+  return toCsv(['protocol', 'id', 'name', 'group', 'train_count', 'ap', 'gain_over_baseline'], doc.perClass.map((c) => [c.protocol, c.id, c.name, c.group, c.trainCount, c.ap, c.gainOverBaseline]));
+}
+
+/** Several compare documents as one leaderboard (rows tagged with their source). */
+export function mergeLeaderboards(docs: readonly { source: string; doc: CompareDoc }[]): (LeaderboardRow & { source: string })[] {
+  return docs.flatMap(({ source, doc }) => doc.leaderboard.map((r) => ({ ...r, source }))).sort((a, b) => b.mAP.mean - a.mAP.mean);
+}
+
+export function mergedMarkdown(rows: readonly (LeaderboardRow & { source: string })[]): string {
+  return ['# cft-bench leaderboard', '', leaderboardTable(rows, true), ''].join('\n');
+}

@@ -1,0 +1,45 @@
+/**
+ * The paper's way of showing the tail effect: per-class AP gain of each protocol over
+ * pretrain-finetune against the class's training count (log scale), as SVG. Vega-Lite spec,
+ * rendered by Vega's headless SVG renderer (no canvas needed).
+ */
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+
+export interface GainPoint {
+  readonly protocol: string;
+  readonly className: string;
+  readonly group: string;
+  readonly trainCount: number;
+  readonly gain: number;
+}
+
+export async function gainVsCountSvg(points: readonly GainPoint[], baseline: string, title: string): Promise<string> {
+  const spec = compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title, subtitle: `per-class test AP gain over ${baseline} vs training examples of the class` },
+    width: 520,
+    height: 320,
+    data: { values: points.map((p) => ({ ...p })) },
+    layer: [
+      { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { y: { datum: 0 } } },
+      {
+        mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
+        encoding: {
+          x: { field: 'trainCount', type: 'quantitative', scale: { type: 'log' }, title: 'training instances of the class (log)' },
+          y: { field: 'gain', type: 'quantitative', title: `AP gain over ${baseline}` },
+          color: { field: 'protocol', type: 'nominal', title: 'protocol' },
+          shape: { field: 'group', type: 'nominal', title: 'group' },
+          tooltip: [{ field: 'className' }, { field: 'gain', format: '.3f' }],
+        },
+      },
+      {
+        mark: { type: 'text', dx: 6, align: 'left', fontSize: 9, color: '#555' },
+        transform: [{ filter: `datum.protocol === '${points[0]?.protocol ?? ''}'` }],
+        encoding: { x: { field: 'trainCount', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'className' } },
+      },
+    ],
+  } as never).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  return view.toSVG();
+}
