@@ -5,10 +5,13 @@
  * 2. End to end: `cft-bench eval` (built CLI, default 2 threads) on a generated AVA-scale input
  *    (64 videos × 900 keyframes, ≈ 20.8M prediction rows, ≈ 1.2 GB; written once to
  *    bench/data/, never committed), 3 runs: wall seconds and peak RSS.
+ * 3. Trainer: a training step of the default model at batch 32 on the wasm backend (downstream
+ *    and upstream batches, examples pre-generated), examples/s, inference throughput; and the
+ *    same architecture in PyTorch CPU (bench/torch_step.py) when Debian's python3-torch is
+ *    installed, with the ratio.
  *
- *   npm run bench                 # both
- *   npm run bench -- --micro      # micro-benchmarks only
- *   npm run bench -- --e2e        # end to end only
+ *   npm run bench                 # all
+ *   npm run bench -- --micro      # micro-benchmarks only (also --e2e, --train)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,8 +29,10 @@ import { generateAvaScale } from './generate-ava-scale.js';
 
 const root = join(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
-const runMicro = !args.has('--e2e');
-const runE2e = !args.has('--micro');
+const only = ['--micro', '--e2e', '--train'].filter((a) => args.has(a));
+const runMicro = only.length === 0 || args.has('--micro');
+const runE2e = only.length === 0 || args.has('--e2e');
+const runTrain = only.length === 0 || args.has('--train');
 
 async function micro(): Promise<void> {
   const small = generateAvaScale(join(root, 'bench/data/micro'), 1, 150, 5);
@@ -95,5 +100,47 @@ function e2e(): void {
   console.log(`median ${walls[1]!.toFixed(2)} s (min ${walls[0]!.toFixed(2)} s), peak RSS max ${Math.max(...results.map((r) => r.maxRssMB)).toFixed(0)} MB; target ≤ 5 s, ≤ 500 MB`);
 }
 
+async function train(): Promise<void> {
+  const { loadBackend } = await import('../src/trainers/backend.js');
+  const { Trainer } = await import('../src/trainers/trainer.js');
+  const { createSynthAva } = await import('../src/data/synth/synth-ava.js');
+  const { createSynthKinetics } = await import('../src/data/synth/upstream.js');
+  const backend = await loadBackend('wasm');
+  const ava = createSynthAva(0);
+  const kin = createSynthKinetics(0);
+  const trainer = new Trainer(backend, { shape: ava.shape, localisationClasses: ava.classes, upstream: { 'synth-kinetics': kin.classes }, seed: 1 });
+  const batches = Array.from({ length: 8 }, (_, b) => ({
+    loc: Array.from({ length: 32 }, (_, i) => ava.example('train', b * 32 + i)),
+    up: Array.from({ length: 32 }, (_, i) => kin.example('train', b * 32 + i)),
+  }));
+  const val = Array.from({ length: 256 }, (_, i) => ava.example('val', i));
+  let k = 0;
+  const bench = new Bench({ time: 4000, warmup: true, warmupIterations: 5 });
+  bench
+    .add('train step, synth-ava batch (32 clips, their person + distractor ROIs)', () => {
+      trainer.step([{ dataset: 'loc', examples: batches[k++ % 8]!.loc }], 1e-3);
+    })
+    .add('train step, synth-kinetics batch (32 clips)', () => {
+      trainer.step([{ dataset: 'synth-kinetics', examples: batches[k++ % 8]!.up }], 1e-3);
+    })
+    .add('inference, 256 val clips (all detector boxes × 17 classes)', () => {
+      trainer.predict(val);
+    });
+  await bench.run();
+  console.log(`\nTrainer on ${backend.name} (single thread)`);
+  console.table(bench.table());
+  const ms = bench.tasks.map((t) => (t.result && 'latency' in t.result ? t.result.latency.mean : NaN));
+  console.log(`downstream step ${ms[0]!.toFixed(1)} ms (${((32 * 1000) / ms[0]!).toFixed(0)} examples/s), upstream step ${ms[1]!.toFixed(1)} ms (${((32 * 1000) / ms[1]!).toFixed(0)} examples/s), inference ${((256 * 1000) / ms[2]!).toFixed(0)} clips/s`);
+  const torch = spawnSync('/usr/bin/python3', [join(root, 'bench/torch_step.py')], { encoding: 'utf8' });
+  if (torch.status === 0) {
+    const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
+    console.log(`PyTorch ${t.torch} CPU (${t.threads} thread): downstream step ${t.loc_step_ms.toFixed(1)} ms, upstream step ${t.upstream_step_ms.toFixed(1)} ms`);
+    console.log(`ratio tfjs-wasm / PyTorch: downstream ${(ms[0]! / t.loc_step_ms).toFixed(2)}×, upstream ${(ms[1]! / t.upstream_step_ms).toFixed(2)}× (target ≤ 1.3×)`);
+  } else {
+    console.log('PyTorch comparison skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch)');
+  }
+}
+
 if (runMicro) await micro();
 if (runE2e) e2e();
+if (runTrain) await train();
