@@ -95,6 +95,63 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await leaderboardCommand(files, opts));
     });
 
+  program
+    .command('export')
+    .description('write a trained cft-bench model as ONNX (I/O contract: clips + boxes -> scores; see src/trainers/onnx-export.ts)')
+    .option('--model <dir>', 'model directory written by train', 'reports/train-cofinetune-seed0/model')
+    .requiredOption('--onnx <file>', 'output .onnx file')
+    .action(async (opts) => {
+      const { exportCommand } = await import('./commands/variants.js');
+      setExit(await exportCommand(opts));
+    });
+
+  program
+    .command('infer')
+    .description('run an ONNX model (onnxruntime) on a localisation set; writes predictions and frame-mAP reports')
+    .requiredOption('--model <file.onnx>', 'a model following the cft-bench ONNX contract')
+    .option('--benchmark <name|dir>', 'synth-ava or a dataset directory', 'synth-ava')
+    .option('--split <split>', 'val | test', 'test')
+    .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+    .option('--device <d>', 'cpu | cuda (CUDA provider, if installed)', 'cpu')
+    .option('--out <dir>', 'output directory (default reports/infer-<model>/)')
+    .option('--json', 'print result.json to stdout')
+    .action(async (opts) => {
+      const { inferCommand } = await import('./commands/variants.js');
+      setExit(await inferCommand(opts));
+    });
+
+  program
+    .command('check')
+    .description('regression gate: a candidate (variant.onnx or infer result.json) vs a baseline; exit 0 pass, 1 regression, 2 bad input')
+    .requiredOption('--baseline <dir>', 'baseline directory, e.g. baselines/default')
+    .requiredOption('--candidate <file>', 'variant.onnx, or the result.json of cft-bench infer')
+    .option('--max-drop <points>', 'tolerated drop in mAP points: 0.5 (all metrics) or tail=1.0 (one metric); repeatable', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--resamples <n>', 'paired bootstrap resamples', '1000')
+    .option('--threads <n>', 'onnxruntime threads for an .onnx candidate', '1')
+    .option('--markdown <file>', 'write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--github', 'print GitHub Actions annotations')
+    .option('--json', 'print the verdict as JSON')
+    .action(async (opts) => {
+      const { checkCommand } = await import('./commands/variants.js');
+      setExit(await checkCommand(opts));
+    });
+
+  program
+    .command('baseline')
+    .description('stored reference results for the regression gate')
+    .command('update')
+    .description('retrain the reference model and regenerate baselines/<name> (records command, seed, code version)')
+    .option('--name <name>', 'baseline name', 'default')
+    .option('--dir <dir>', 'baselines directory', 'baselines')
+    .option('--protocol <name>', 'training protocol', 'cofinetune')
+    .option('--steps <n>', 'training steps (1/3 downstream)', '1500')
+    .option('--lr <lr>', 'peak learning rate', '0.003')
+    .option('--seed <n>', 'training seed', '0')
+    .action(async (opts) => {
+      const { baselineUpdateCommand } = await import('./commands/variants.js');
+      setExit(await baselineUpdateCommand(opts, process.argv.slice(2)));
+    });
+
   const data = program.command('data').description('the embedded benchmark as files, and a look at it');
   data
     .command('export')

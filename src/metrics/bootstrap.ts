@@ -19,7 +19,7 @@ export interface RankedMatches {
   readonly gt: ReadonlyMap<number, Float64Array>;
 }
 
-export function rankMatches(ev: Evaluation, classIds: readonly number[]): RankedMatches {
+export function rankMatches(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>, classIds: readonly number[]): RankedMatches {
   const m = ev.matches;
   const byClass = new Map<number, { kf: Int32Array; tp: Uint8Array }>();
   const gt = new Map<number, Float64Array>();

@@ -1,0 +1,187 @@
+/**
+ * Model variants: `export` (a trained cft-bench model → ONNX), `infer` (an ONNX model on a
+ * localisation set → predictions + frame-mAP reports with per-keyframe data), `check` (the
+ * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Table from 'cli-table3';
+import type { LocalisationDataset, Split } from '../../data/datasets.js';
+import { InputError } from '../../data/input-error.js';
+import { rankMatches } from '../../metrics/bootstrap.js';
+import { assignGroups, groupScores } from '../../metrics/class-groups.js';
+import { evaluatePredictions } from '../../metrics/evaluate-predictions.js';
+import { gate, parseTolerances, type GateVerdict } from '../../metrics/gate.js';
+import { DEFAULT_BATCH } from '../../protocols/budget.js';
+import { loadDatasets } from '../../protocols/job.js';
+import { resolveProtocol } from '../../protocols/protocol.js';
+import { runProtocol } from '../../protocols/runner.js';
+import { parseSampler } from '../../protocols/sampler.js';
+import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
+import { perClassCsv } from '../../reports/csv.js';
+import { packKeyframes, unpackKeyframes, type PackedKeyframes } from '../../reports/keyframe-data.js';
+import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
+import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
+import { loadBackend } from '../../trainers/backend.js';
+import { exportOnnx, CONTRACT } from '../../trainers/onnx-export.js';
+import { OnnxModel } from '../../trainers/onnx-runner.js';
+import { Trainer } from '../../trainers/trainer.js';
+import { UsageError } from '../errors.js';
+import { openDataset } from './data.js';
+import { codeVersion, VERSION } from '../version.js';
+
+/** An `infer` result: the eval document plus the variant and its per-keyframe evidence. */
+export interface VariantResultDoc extends EvalResultDoc {
+  readonly variant: { readonly model: string; readonly sha256: string; readonly contract: string; readonly benchmark: string; readonly split: Split };
+  readonly perKeyframe: PackedKeyframes;
+}
+
+const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+function localisation(name: string): LocalisationDataset {
+  const d = openDataset(name);
+  if (d.kind !== 'localisation') throw new UsageError(`${name} is a classification set; a localisation set is needed`);
+  return d;
+}
+
+export async function exportCommand(opts: { model: string; onnx: string }): Promise<number> {
+  if (!existsSync(join(opts.model, 'model.json'))) throw new InputError(join(opts.model, 'model.json'), null, 'file not found (--model is a directory written by `cft-bench train`)');
+  const trainer = Trainer.load(await loadBackend('auto'), opts.model);
+  writeFileAtomic(opts.onnx, exportOnnx(trainer, VERSION));
+  process.stdout.write(`wrote ${opts.onnx} (${CONTRACT.version}: clips [N,T,H,W,C] + boxes [N,R,4] -> scores [N,R,K])\n`);
+  return 0;
+}
+
+/** Runs an ONNX model on a split and evaluates it; writes the reports into `out`. */
+export async function inferModel(model: string, benchmark: string, split: Split, out: string, opts: { threads: number; device: 'cpu' | 'cuda' }): Promise<{ doc: VariantResultDoc; clipsPerSecond: number }> {
+  const dataset = localisation(benchmark);
+  const m = await OnnxModel.load(model, dataset, opts);
+  const examples = Array.from({ length: dataset.sizes[split] ?? 0 }, (_, i) => dataset.example(split, i));
+  const t0 = performance.now();
+  const rows = await m.predict(examples);
+  const clipsPerSecond = examples.length / ((performance.now() - t0) / 1e3);
+  const ev = await evaluatePredictions(dataset, split, rows, out);
+  const counts = dataset.trainCounts();
+  const groupOf = assignGroups(dataset.classes, counts, { kind: 'tertiles' });
+  const base = buildEvalResultDoc(ev.run, { rule: 'tertiles', countsSource: 'class-counts', countsPath: `${dataset.name} train counts`, note: null, groupOf, trainCounts: counts, scores: groupScores(ev.run.summary.classes, groupOf) }, 'exact', VERSION);
+  const doc: VariantResultDoc = { ...base, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split }, perKeyframe: packKeyframes(ev.run.evaluation) };
+  writeReportFiles(out, { 'per_class.csv': await perClassCsv(doc), 'summary.md': evalSummaryMarkdown(doc, `${model} on ${dataset.name} ${split}`), 'result.json': JSON.stringify(doc, null, 2) + '\n' });
+  return { doc, clipsPerSecond };
+}
+
+export async function inferCommand(opts: { model: string; benchmark: string; split: string; out?: string; threads: string; device: string; json?: boolean }): Promise<number> {
+  if (!['val', 'test', 'train'].includes(opts.split)) throw new UsageError('--split must be train, val or test');
+  if (opts.device !== 'cpu' && opts.device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+  const out = opts.out ?? join('reports', `infer-${opts.model.replace(/.*[/\\]/, '').replace(/\.onnx$/, '')}`);
+  const { doc, clipsPerSecond } = await inferModel(opts.model, opts.benchmark, opts.split as Split, out, { threads: Number(opts.threads), device: opts.device });
+  if (opts.json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  else {
+    process.stdout.write(`${opts.model} on ${doc.variant.benchmark} ${doc.variant.split}: frame-mAP ${fmt(doc.mAP)} (${Object.entries(doc.groups).map(([g, s]) => `${g} ${fmt(s.mAP)}`).join(', ')})\n`);
+    process.stdout.write(`onnxruntime ${opts.device}, ${opts.threads} thread(s): ${clipsPerSecond.toFixed(0)} clips/s; wrote ${out}/result.json, summary.md, per_class.csv\n`);
+  }
+  return 0;
+}
+
+function readVariantDoc(path: string): VariantResultDoc {
+  if (!existsSync(path)) throw new InputError(path, null, 'file not found');
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as VariantResultDoc;
+  if (doc.perKeyframe === undefined || doc.variant === undefined) throw new InputError(path, null, 'not a `cft-bench infer` result (no per-keyframe data): run `cft-bench infer` on the model first');
+  return doc;
+}
+
+export interface CheckOptions {
+  baseline: string;
+  candidate: string;
+  maxDrop?: string[];
+  markdown?: string;
+  json?: boolean;
+  github?: boolean;
+  resamples: string;
+  threads: string;
+}
+
+function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string): string {
+  const rows = v.metrics.map((m) => [m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? '❌ regression' : '✅ ok']);
+  return [
+    `## cft-bench check: ${v.pass ? '✅ pass' : '❌ regression'}`,
+    '',
+    `Candidate \`${candidate}\` vs baseline \`${baseline}\` on ${v.keyframes} keyframes; Δ in mAP points with a paired bootstrap 95% CI (${v.resamples} resamples). A metric regresses when it drops by more than its tolerance and the whole CI is below 0.`,
+    '',
+    mdTable(['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'], rows, ['l', 'r', 'r', 'r', 'r', 'l']),
+    '',
+  ].join('\n');
+}
+
+export async function checkCommand(opts: CheckOptions): Promise<number> {
+  const baseDoc = readVariantDoc(join(opts.baseline, 'result.json'));
+  let candDoc: VariantResultDoc;
+  if (opts.candidate.endsWith('.onnx')) {
+    const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
+    candDoc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
+  } else candDoc = readVariantDoc(opts.candidate);
+  if (candDoc.variant.benchmark !== baseDoc.variant.benchmark || candDoc.variant.split !== baseDoc.variant.split) {
+    throw new InputError(opts.candidate, null, `evaluated on ${candDoc.variant.benchmark} ${candDoc.variant.split}, the baseline on ${baseDoc.variant.benchmark} ${baseDoc.variant.split}`);
+  }
+  const groups: Record<string, number[]> = { overall: baseDoc.perClass.map((c) => c.id) };
+  for (const [g, s] of Object.entries(baseDoc.groups)) groups[g] = s.classes;
+  let tol;
+  try {
+    tol = parseTolerances(opts.maxDrop ?? [], Object.keys(groups));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const scores = (d: VariantResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
+  const ids = groups['overall']!;
+  const v = gate(rankMatches(unpackKeyframes(baseDoc.perKeyframe), ids), rankMatches(unpackKeyframes(candDoc.perKeyframe), ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples));
+  const md = verdictMarkdown(v, opts.baseline, opts.candidate);
+  if (opts.markdown) writeFileAtomic(opts.markdown, md);
+  if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
+  else {
+    const t = new Table({ head: ['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'] });
+    for (const m of v.metrics) t.push([m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? 'REGRESSION' : 'ok']);
+    process.stdout.write(`${t.toString()}\n${v.pass ? 'pass' : 'regression'}: ${opts.candidate} vs ${opts.baseline}\n`);
+  }
+  if (opts.github) {
+    for (const m of v.metrics) {
+      const text = `${m.metric} mAP ${fmt(m.candidate)} vs baseline ${fmt(m.baseline)}: Δ ${(m.delta.estimate * 100).toFixed(2)} points [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}], max drop ${m.maxDrop}`;
+      process.stdout.write(m.regression ? `::error title=cft-bench regression (${m.metric})::${text}\n` : `::notice title=cft-bench ${m.metric}::${text}\n`);
+    }
+  }
+  return v.pass ? 0 : 1;
+}
+
+export async function baselineUpdateCommand(opts: { name: string; steps: string; seed: string; protocol: string; lr: string; dir: string }, argv: string[]): Promise<number> {
+  const steps = Number(opts.steps);
+  const seed = Number(opts.seed);
+  if (!(steps >= 3) || !Number.isInteger(seed)) throw new UsageError('--steps must be >= 3 and --seed an integer');
+  const dir = resolve(opts.dir, opts.name);
+  const protocol = await resolveProtocol(opts.protocol);
+  const datasets = loadDatasets({ downstream: 'synth-ava', upstream: ['synth-kinetics'], benchmarkSeed: 0 });
+  const down = Math.round(steps / 3);
+  const backend = await loadBackend('wasm');
+  const run = runProtocol({ protocol, ctx: { downstream: 'synth-ava', upstream: ['synth-kinetics'], budget: { downstream: down * DEFAULT_BATCH, upstream: (steps - down) * DEFAULT_BATCH }, batch: DEFAULT_BATCH, lr: Number(opts.lr), pretrainLr: 3e-3, sampler: parseSampler('weighted-without-replacement') }, datasets, seed, backend });
+  run.trainer.save(join(dir, 'model'));
+  const onnx = join(dir, 'model.onnx');
+  writeFileAtomic(onnx, exportOnnx(run.trainer, VERSION));
+  const work = mkdtempSync(join(tmpdir(), 'cft-baseline-'));
+  const { doc } = await inferModel(onnx, 'synth-ava', 'test', work, { threads: 1, device: 'cpu' });
+  const rel = { ...doc, variant: { ...doc.variant, model: 'model.onnx' } };
+  writeFileAtomic(join(dir, 'result.json'), JSON.stringify(rel, null, 2) + '\n');
+  writeFileSync(join(dir, 'per_class.csv'), await perClassCsv(doc));
+  const provenance = [
+    `# Baseline \`${opts.name}\``,
+    '',
+    `Regenerate: \`cft-bench ${argv.join(' ')}\``,
+    '',
+    `- protocol ${protocol.name}, ${steps} steps (batch ${DEFAULT_BATCH}), lr ${opts.lr}, seed ${seed}, backend ${backend.name}`,
+    `- code version ${codeVersion()}`,
+    `- synth-ava test frame-mAP ${fmt(doc.mAP)} (${Object.entries(doc.groups).map(([g, s]) => `${g} ${fmt(s.mAP)}`).join(', ')})`,
+    `- files: model.onnx (${CONTRACT.version}), model/ (tfjs weights), result.json (per-class APs + per-keyframe data for paired statistics), per_class.csv`,
+    '',
+  ].join('\n');
+  writeFileAtomic(join(dir, 'README.md'), provenance);
+  process.stdout.write(`baseline ${opts.name}: test frame-mAP ${fmt(doc.mAP)}; wrote ${dir}\n`);
+  return 0;
+}

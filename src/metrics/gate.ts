@@ -1,0 +1,62 @@
+/**
+ * The regression gate: a candidate's frame-mAP overall and per group against a baseline's, on
+ * the same keyframes. Per metric: Δ = candidate − baseline with a paired bootstrap 95% CI over
+ * keyframes. A metric regresses when it drops by more than its tolerance AND the drop is
+ * significant (the whole CI below 0): noise alone does not fail CI, a real drop does.
+ */
+import { pairedBootstrap, type Interval, type RankedMatches } from './bootstrap.js';
+
+/** Tolerances in mAP points (0.5 = 0.005 mAP): a default and per-metric overrides. */
+export interface Tolerances {
+  readonly default: number;
+  readonly perMetric: Readonly<Record<string, number>>;
+}
+
+/** Parses --max-drop values: `0.5` (default for all) and `tail=1.0` (one metric). */
+export function parseTolerances(values: readonly string[], metrics: readonly string[]): Tolerances {
+  let def = 0.5;
+  const per: Record<string, number> = {};
+  for (const v of values) {
+    const m = /^(?:([a-z-]+)=)?([0-9]*\.?[0-9]+)$/.exec(v.trim());
+    if (m === null) throw new Error(`--max-drop '${v}': expected points (0.5) or metric=points (tail=1.0)`);
+    if (m[1] === undefined) def = Number(m[2]);
+    else if (!metrics.includes(m[1])) throw new Error(`--max-drop '${v}': unknown metric '${m[1]}' (metrics: ${metrics.join(', ')})`);
+    else per[m[1]] = Number(m[2]);
+  }
+  return { default: def, perMetric: per };
+}
+
+export interface MetricVerdict {
+  readonly metric: string;
+  readonly baseline: number;
+  readonly candidate: number;
+  readonly delta: Interval;
+  /** Tolerance in mAP points. */
+  readonly maxDrop: number;
+  readonly regression: boolean;
+}
+
+export interface GateVerdict {
+  readonly pass: boolean;
+  readonly metrics: MetricVerdict[];
+  readonly keyframes: number;
+  readonly resamples: number;
+}
+
+export function gate(
+  baseline: RankedMatches,
+  candidate: RankedMatches,
+  groups: Readonly<Record<string, readonly number[]>>,
+  scores: { baseline: Record<string, number>; candidate: Record<string, number> },
+  tol: Tolerances,
+  resamples: number,
+  seed = 7,
+): GateVerdict {
+  const deltas = pairedBootstrap([{ a: candidate, b: baseline }], groups, resamples, seed);
+  const metrics = Object.keys(groups).map((g) => {
+    const maxDrop = tol.perMetric[g] ?? tol.default;
+    const d = deltas[g]!;
+    return { metric: g, baseline: scores.baseline[g]!, candidate: scores.candidate[g]!, delta: d, maxDrop, regression: d.estimate < -maxDrop / 100 && d.hi < 0 };
+  });
+  return { pass: metrics.every((m) => !m.regression), metrics, keyframes: baseline.keys.length, resamples };
+}

@@ -1,0 +1,130 @@
+/**
+ * Model variants: ONNX export parity with tfjs (≤ 1e-5, same mAP), contract errors naming the
+ * field (fixtures built here in TypeScript), and the regression gate: the unchanged baseline
+ * passes, a model with its tail classes switched off fails, tolerances are honoured.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, readJson, tempDir } from './helpers/cli.js';
+import { loadBackend } from '../src/trainers/backend.js';
+import { exportOnnx } from '../src/trainers/onnx-export.js';
+import { OnnxModel } from '../src/trainers/onnx-runner.js';
+import { Trainer } from '../src/trainers/trainer.js';
+import { runProtocol } from '../src/protocols/runner.js';
+import { PROTOCOLS } from '../src/protocols/protocol.js';
+import { parseSampler } from '../src/protocols/sampler.js';
+import { createSynthAva } from '../src/data/synth/synth-ava.js';
+import { createSynthKinetics } from '../src/data/synth/upstream.js';
+import { node, modelProto, tensor, valueInfo, DT } from '../src/trainers/onnx-proto.js';
+import { InputError } from '../src/data/input-error.js';
+
+const ava = createSynthAva(0);
+const BASELINE = new URL('../baselines/default', import.meta.url).pathname;
+
+describe('ONNX export', () => {
+  it('gives the same detections as the tfjs model (within 1e-5) and the same mAP', async () => {
+    const backend = await loadBackend('wasm');
+    const run = runProtocol({
+      protocol: PROTOCOLS['cofinetune']!,
+      ctx: { downstream: 'synth-ava', upstream: ['synth-kinetics'], budget: { downstream: 320, upstream: 640 }, batch: 32, lr: 3e-3, pretrainLr: 3e-3, sampler: parseSampler('weighted-without-replacement') },
+      datasets: { 'synth-ava': ava, 'synth-kinetics': createSynthKinetics(0) },
+      seed: 0,
+      backend,
+    });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.onnx'), exportOnnx(run.trainer, 'test'));
+    const onnx = await OnnxModel.load(join(dir, 'm.onnx'), ava);
+    const ex = Array.from({ length: 40 }, (_, i) => ava.example('val', i));
+    const a = run.trainer.predict(ex);
+    const b = await onnx.predict(ex);
+    expect(b).toHaveLength(a.length);
+    let maxd = 0;
+    a.forEach((r, i) => {
+      expect([b[i]!.videoId, b[i]!.timestamp, b[i]!.classId]).toEqual([r.videoId, r.timestamp, r.classId]);
+      maxd = Math.max(maxd, Math.abs(b[i]!.score - r.score));
+    });
+    expect(maxd).toBeLessThan(1e-5);
+    const { evaluatePredictions } = await import('../src/metrics/evaluate-predictions.js');
+    const sub = { ...ava, sizes: { ...ava.sizes, val: 40 } };
+    const m1 = (await evaluatePredictions(sub, 'val', a, tempDir())).run.summary.mAP;
+    const m2 = (await evaluatePredictions(sub, 'val', b, tempDir())).run.summary.mAP;
+    expect(Math.abs(m1 - m2)).toBeLessThan(1e-4);
+  });
+});
+
+/** A stand-in model: scores = sum(boxes) tiled to K classes; names and shapes configurable. */
+function fixture(opts: { clips?: string; size?: number; k?: number; output?: string }): string {
+  const k = opts.k ?? 17;
+  const bytes = modelProto({
+    nodes: [node('ReduceSum', ['boxes', 'axes'], ['s'], 'sum', [{ name: 'keepdims', i: 1 }]), node('Sigmoid', ['s'], ['p'], 'sig'), node('Tile', ['p', 'reps'], [opts.output ?? 'scores'], 'tile')],
+    initializers: [tensor('axes', [1], BigInt64Array.from([2n])), tensor('reps', [3], BigInt64Array.from([1n, 1n, BigInt(k)]))],
+    inputs: [valueInfo(11, opts.clips ?? 'clips', DT.FLOAT, ['N', 8, opts.size ?? 32, opts.size ?? 32, 1]), valueInfo(11, 'boxes', DT.FLOAT, ['N', 'R', 4])],
+    outputs: [valueInfo(12, opts.output ?? 'scores', DT.FLOAT, ['N', 'R', k])],
+    graphName: 'fixture',
+    docString: '',
+    opset: 17,
+    producerVersion: 'test',
+  });
+  const p = join(tempDir(), 'fixture.onnx');
+  writeFileSync(p, bytes);
+  return p;
+}
+
+describe('ONNX I/O contract', () => {
+  it('a conforming model runs', async () => {
+    const m = await OnnxModel.load(fixture({}), ava);
+    expect((await m.predict([ava.example('val', 0)])).length).toBe(ava.example('val', 0).detections.length * 17);
+  });
+  it.each([
+    ['a wrong input name', { clips: 'video' }, /contract: input 'clips' missing \(the model's inputs: video, boxes/],
+    ['a wrong output name', { output: 'logits' }, /contract: output 'scores' missing/],
+    ['a wrong output size', { k: 5 }, /contract: output 'scores' has shape \[1, 2, 5\].*expected \[1, 2, 17\]/],
+    ['a wrong input shape', { size: 16 }, /contract: input 'clips' must be float32 \[N, 8, 32, 32, 1\]/],
+  ])('%s is rejected naming the contract field', async (_n, opts, message) => {
+    const err = await OnnxModel.load(fixture(opts as never), ava).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(message);
+  });
+  it('a file that is not ONNX is rejected clearly (exit 2 from the CLI)', async () => {
+    const p = join(tempDir(), 'x.onnx');
+    writeFileSync(p, 'not a model');
+    const r = await cli(['infer', '--model', p, '--out', tempDir()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a loadable ONNX model/);
+  });
+});
+
+describe.skipIf(!existsSync(join(BASELINE, 'result.json')))('regression gate against baselines/default', () => {
+  it('the unchanged baseline model passes (exit 0)', async () => {
+    const md = join(tempDir(), 'summary.md');
+    const r = await cli(['check', '--baseline', BASELINE, '--candidate', join(BASELINE, 'model.onnx'), '--resamples', '200', '--markdown', md, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const v = JSON.parse(r.stdout);
+    expect(v.pass).toBe(true);
+    for (const m of v.metrics) expect(m.delta.estimate).toBe(0);
+    expect(existsSync(md)).toBe(true);
+  });
+
+  it('a model that switches its tail classes off fails on tail (exit 1), and annotates for GitHub', async () => {
+    const backend = await loadBackend('wasm');
+    const t = Trainer.load(backend, join(BASELINE, 'model'));
+    const doc = readJson(join(BASELINE, 'result.json'));
+    const tail: number[] = doc.groups.tail.classes;
+    const b = t.params['loc']!['b']!;
+    const bias = Float32Array.from(b.dataSync());
+    t.config.localisationClasses.forEach((c, i) => {
+      if (tail.includes(c.id)) bias[i] = -30;
+    });
+    b.assign(backend.tf.tensor(bias));
+    const p = join(tempDir(), 'no-tail.onnx');
+    writeFileSync(p, exportOnnx(t, 'test'));
+    const r = await cli(['check', '--baseline', BASELINE, '--candidate', p, '--resamples', '200', '--github']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error title=cft-bench regression \(tail\)::/);
+    const tolerant = await cli(['check', '--baseline', BASELINE, '--candidate', p, '--resamples', '200', '--max-drop', '100']);
+    expect(tolerant.code).toBe(0);
+    const bad = await cli(['check', '--baseline', BASELINE, '--candidate', p, '--max-drop', 'tails=1']);
+    expect(bad.code).toBe(2);
+  });
+});
