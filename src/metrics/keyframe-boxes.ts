@@ -102,11 +102,13 @@ export function orderGroundTruth(gt: KeyframeBoxes, order: GroundTruthOrder): Ke
   if (order === 'stable-person-id') return reorder(gt, (s, e) => stableDescending(gt.score, s, e));
   // heap-person-id: push every row into a Python heap (no cap), then stable sort by -person_id.
   const heap = new TupleHeapStore(64);
+  let sorted = new Int32Array(64);
   return reorder(gt, (s, e) => {
-    heap.ensure(e - s);
+    heap.reserve(e - s);
+    if (sorted.length < e - s) sorted = new Int32Array(heap.score.length);
     for (let i = s; i < e; i++) heap.push(0, i - s, gt.score[i]!, gt.cls[i]!, gt.y1[i]!, gt.x1[i]!, gt.y2[i]!, gt.x2[i]!, i);
-    heap.sortDescending(0, e - s);
-    return heap.tag.slice(0, e - s);
+    heap.sortedPositions(0, e - s, sorted);
+    return Array.from(sorted.subarray(0, e - s), (p) => heap.tag[p]!);
   });
 }
 

@@ -169,3 +169,19 @@ export function trackExtent(a: ActorTrack): [number, number, number, number] {
 export function randomTexture(rng: Rng): Float32Array {
   return Float32Array.from({ length: 25 }, () => rng.uniform(-1, 1));
 }
+
+/** A static scene: random base level and smooth texture (drawn in this order), no pan or flicker. */
+export function staticScene(rng: Rng, frames: number, size: number, actors: readonly ActorTrack[], squares: readonly Square[], noiseStd: number): Scene {
+  return {
+    frames,
+    size,
+    base: rng.uniform(0.05, 0.3),
+    texture: randomTexture(rng),
+    textureAmp: rng.uniform(0, 0.15),
+    pan: [0, 0],
+    brightness: new Float32Array(frames),
+    noiseStd,
+    actors,
+    squares,
+  };
+}

@@ -16,7 +16,7 @@
 import type { Box, Detection, LocalisationClass, LocalisationDataset, LocalisationExample, Split } from '../datasets.js';
 import { Rng } from '../rng.js';
 import { DIRECTIONS, linearTrack, movementTrack, randomAppearance, MOVEMENTS, type Movement } from './motion.js';
-import { actorBox, randomTexture, renderClip, trackExtent, type ActorTrack, type Scene, type Square, POSES } from './render.js';
+import { actorBox, renderClip, staticScene, trackExtent, type ActorTrack, type Scene, type Square, POSES } from './render.js';
 import { seedFor } from './seed.js';
 
 export const SYNTH_AVA_CLASS_NAMES = [...POSES, ...MOVEMENTS, 'approach', 'retreat', 'follow'] as const;
@@ -126,18 +126,7 @@ export function sampleSynthAvaScene(rng: Rng, split: Split): SampledScene {
       }
     }
   }
-  const scene: Scene = {
-    frames: FRAMES,
-    size: SIZE,
-    base: rng.uniform(0.05, 0.3),
-    texture: randomTexture(rng),
-    textureAmp: rng.uniform(0, 0.15),
-    pan: [0, 0],
-    brightness: new Float32Array(FRAMES),
-    noiseStd: 0.08,
-    actors: placed.map((p) => p.track),
-    squares,
-  };
+  const scene = staticScene(rng, FRAMES, SIZE, placed.map((p) => p.track), squares, 0.08);
   const boxes = placed.map((p) => actorBox(p.track, KEYFRAME, SIZE));
   const labels = placed.map((p) => [...new Set(p.labels)].map((n) => CLASS_ID.get(n)!).sort((x, y) => x - y));
   const negatives: Box[] = squares.map((q) => squareBox(q));

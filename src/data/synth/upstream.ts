@@ -17,7 +17,7 @@
 import type { ClassificationDataset, ClassificationExample, Split } from '../datasets.js';
 import { Rng } from '../rng.js';
 import { linearTrack, MOVEMENTS, movementTrack, randomAppearance, type Movement } from './motion.js';
-import { randomTexture, renderClip, trackExtent, type ActorTrack, type Scene } from './render.js';
+import { renderClip, staticScene, trackExtent, type ActorTrack, type Scene } from './render.js';
 import { checkIndex, FRAMES, KEYFRAME, SIZE } from './synth-ava.js';
 import { seedFor } from './seed.js';
 
@@ -25,18 +25,7 @@ const UPSTREAM_SIZES = { train: 12000, val: 1000 } as const;
 const UNIFORM_POSES = [1, 1, 1, 1];
 
 function baseScene(rng: Rng, actors: ActorTrack[], noiseStd = 0.08): Scene {
-  return {
-    frames: FRAMES,
-    size: SIZE,
-    base: rng.uniform(0.05, 0.3),
-    texture: randomTexture(rng),
-    textureAmp: rng.uniform(0, 0.15),
-    pan: [0, 0],
-    brightness: new Float32Array(FRAMES),
-    noiseStd,
-    actors,
-    squares: [],
-  };
+  return staticScene(rng, FRAMES, SIZE, actors, [], noiseStd);
 }
 
 function fits(tracks: ActorTrack[]): boolean {
