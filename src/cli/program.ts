@@ -54,7 +54,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node | tfjs-node-gpu', 'auto')
     .option('--eval <split>', 'evaluate on val | test | none', 'val')
     .option('--out <dir>', 'output directory (default reports/train-<protocol>-seed<seed>/)')
-    .option('--json', 'print train.json to stdout')
+    .option('--json', 'print result.json to stdout')
     .action(async (opts) => {
       const { trainCommand } = await import('./commands/train.js');
       setExit(await trainCommand(opts));

@@ -1,19 +1,19 @@
 /**
- * `cft-bench train`: trains one model with one protocol on the embedded benchmark and writes
- * the model, its budget ledger and (unless --eval none) its predictions and eval reports.
+ * `cft-bench train`: one job (protocols/job.ts) — trains one model with one protocol on the
+ * embedded benchmark and writes the model, result.json (budget ledger, losses, scores) and
+ * (unless --eval none) the predictions and GT of the evaluated split as AVA files.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { embeddedDataset } from '../../data/benchmarks.js';
-import type { Dataset, LocalisationDataset, Split } from '../../data/datasets.js';
-import { evaluatePredictions } from '../../metrics/evaluate-predictions.js';
-import { DEFAULT_BATCH } from '../../protocols/budget.js';
+import type { Dataset, Split } from '../../data/datasets.js';
+import { loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
-import { runProtocol } from '../../protocols/runner.js';
+import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { loadBackend, BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
-import { writeFileAtomic } from '../../reports/atomic-write.js';
 import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
+import { codeVersion } from '../version.js';
 
 export interface TrainOptions {
   benchmark: string;
@@ -45,82 +45,56 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer (got '${opts.seed}')`);
   if (!BACKEND_NAMES.includes(opts.backend as BackendName)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}`);
   if (!['val', 'test', 'none'].includes(opts.eval)) throw new UsageError(`--eval must be val, test or none`);
-  let protocol, sampler;
+  let protocol;
   try {
     protocol = await resolveProtocol(opts.protocol);
-    sampler = parseSampler(opts.sampler);
+    parseSampler(opts.sampler);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const datasets: Record<string, Dataset> = {};
-  let down: LocalisationDataset;
+  const upstream = opts.upstream.split(',').filter(Boolean);
+  let datasets: Record<string, Dataset>;
   try {
-    const d = embeddedDataset(opts.benchmark);
-    if (d.kind !== 'localisation') throw new Error(`--benchmark ${opts.benchmark} is a classification set; give the downstream localisation set (synth-ava)`);
-    down = d;
-    datasets[d.name] = d;
-    for (const u of opts.upstream.split(',').filter(Boolean)) datasets[u] = embeddedDataset(u);
+    datasets = loadDatasets({ downstream: opts.benchmark, upstream, benchmarkSeed: 0 });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const upstream = Object.keys(datasets).filter((n) => n !== down.name);
+  if (datasets[opts.benchmark]!.kind !== 'localisation') throw new UsageError(`--benchmark ${opts.benchmark} is a classification set; give the downstream localisation set (synth-ava)`);
   if (protocol.upstream !== 'none' && upstream.length === 0) throw new UsageError(`protocol ${protocol.name} needs --upstream`);
   // --steps N: the default 1:2 downstream:upstream split of the prototype (downstream-only trains its N/3 steps)
-  const downSteps = protocol.upstream === 'none' && upstream.length === 0 ? steps : Math.max(1, Math.round(steps / 3));
-  const ctx = {
-    downstream: down.name,
-    upstream,
-    budget: { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
-    batch,
+  const downSteps = Math.max(1, Math.round(steps / 3));
+  const spec: JobSpec = {
+    protocol: opts.protocol,
+    protocolSource: protocolSourceHash(opts.protocol),
+    seed,
     lr,
     pretrainLr: positiveNumber('pretrain-lr', opts.pretrainLr),
-    sampler,
+    budget: { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
+    batch,
+    sampler: opts.sampler,
+    downstream: opts.benchmark,
+    upstream,
+    benchmarkSeed: 0,
+    backend: opts.backend as BackendName,
+    evalSplits: opts.eval === 'none' ? [] : [opts.eval as Split],
+    codeVersion: codeVersion(),
   };
-  const backend = await loadBackend(opts.backend as BackendName);
+  const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
   const out = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
-  const bar = progress(protocol.phases(ctx).reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / batch, 0), `train ${protocol.name}`);
-  const result = runProtocol({ protocol, ctx, datasets, seed, backend, onStep: (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`) });
+  const total = protocol.phases({ downstream: spec.downstream, upstream, budget: spec.budget, batch, lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) }).reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / batch, 0);
+  const bar = progress(total, `train ${protocol.name}`);
+  const result = await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`));
   bar.stop();
-  result.trainer.save(join(out, 'model'));
-  const summary: Record<string, unknown> = {
-    schemaVersion: 1,
-    kind: 'train',
-    protocol: protocol.name,
-    seed,
-    backend: backend.name,
-    batch,
-    lr,
-    pretrainLr: ctx.pretrainLr,
-    sampler: opts.sampler,
-    budget: ctx.budget,
-    steps: result.steps,
-    seconds: result.seconds,
-    finalLoss: result.finalLoss,
-    ledger: result.ledger,
-  };
-  if (opts.eval !== 'none') {
-    const split = opts.eval as Split;
-    const examples = Array.from({ length: down.sizes[split] ?? 0 }, (_, i) => down.example(split, i));
-    const ev = await evaluatePredictions(down, split, result.trainer.predict(examples), join(out, split));
-    summary['eval'] = { split, mAP: ev.run.summary.mAP, perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap })), files: ev.files };
-    for (const u of upstream.filter((u) => result.trainer.params[`up:${u}`] !== undefined)) {
-      const d = datasets[u]!;
-      const n = Math.min(1000, d.sizes.val ?? 0);
-      const acc = result.trainer.accuracy(Array.from({ length: n }, (_, i) => (d.kind === 'classification' ? d.example('val', i) : null)!), u);
-      (summary['upstreamAccuracy'] ??= {} as Record<string, number>);
-      (summary['upstreamAccuracy'] as Record<string, number>)[u] = acc;
-    }
-  }
-  const json = JSON.stringify(summary, null, 2) + '\n';
-  writeFileAtomic(join(out, 'train.json'), json);
-  if (opts.json) process.stdout.write(json);
+  if (opts.json) process.stdout.write(readFileSync(join(out, 'result.json'), 'utf8'));
   else {
-    const ev = summary['eval'] as { split: string; mAP: number } | undefined;
+    const ev = opts.eval === 'none' ? undefined : result.scores[opts.eval as Split];
+    const acc = Object.entries(result.upstreamAccuracy).map(([u, a]) => `${u} val accuracy ${a.toFixed(3)}`);
     process.stdout.write(
-      `${protocol.name}: ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${backend.name}` +
-        (ev ? `; ${down.name} ${ev.split} frame-mAP ${ev.mAP.toFixed(4)}` : '') +
-        `\nwrote ${join(out, 'model')} and ${join(out, 'train.json')}\n`,
+      `${result.protocol}: ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${result.backend}` +
+        (ev ? `; ${spec.downstream} ${ev.split} frame-mAP ${ev.mAP.toFixed(4)}` : '') +
+        (acc.length > 0 ? `; ${acc.join(', ')}` : '') +
+        `\nwrote ${join(out, 'model')} and ${join(out, 'result.json')} (ledger, losses, scores)${ev ? `; AVA files in ${join(out, ev.split)}` : ''}\n`,
     );
   }
   return 0;
