@@ -10,7 +10,7 @@ import { cli, readJson, tempDir } from './helpers/cli.js';
 
 const tiny = ['--budget-scale', '0.02', '--lr-grid', '0.003', '--resamples', '40', '--workers', '2'];
 
-describe('compare (tiny budget)', () => {
+describe('compare (tiny budget)', { timeout: 240_000 }, () => {
   const root = tempDir();
   const out = join(root, 'cmp');
 

@@ -74,7 +74,7 @@ async function shortRun(seed: number, steps = 90) {
   return runProtocol({ protocol: PROTOCOLS['cofinetune']!, ctx, datasets: { 'synth-ava': ava, 'synth-kinetics': kin }, seed, backend });
 }
 
-describe('trainer on wasm', () => {
+describe('trainer on wasm', { timeout: 180_000 }, () => {
   const val = Array.from({ length: 200 }, (_, i) => ava.example('val', i));
 
   it('learns: a short co-finetuning run beats an untrained model on val frame-mAP', async () => {
