@@ -148,7 +148,8 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     'result.json': json,
   };
   if (points.length > 0) files['gain-vs-train-count.svg'] = await gainVsCountSvg(points, baseline, `${doc.config.downstream}: per-class gain over ${baseline}`);
-  for (const r of doc.runs) files[`runs/${r.protocol}-seed${r.seed}-lr${r.lr}.json`] = JSON.stringify(r, null, 2) + '\n';
+  // each run's own result: per-class val/test APs, ledger, losses (its AVA files stay in the cache dir it names)
+  for (const r of doc.runs) files[`runs/${r.protocol}-seed${r.seed}-lr${r.lr}.json`] = readFileSync(join(r.dir, 'result.json'), 'utf8');
   const written = writeReportFiles(out, files);
   pointLatest(resolve(out));
   if (opts.json) process.stdout.write(json);
