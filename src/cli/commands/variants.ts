@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
@@ -167,7 +167,8 @@ export async function baselineUpdateCommand(opts: { name: string; steps: string;
   writeFileAtomic(onnx, exportOnnx(run.trainer, VERSION));
   const work = mkdtempSync(join(tmpdir(), 'cft-baseline-'));
   const { doc } = await inferModel(onnx, 'synth-ava', 'test', work, { threads: 1, device: 'cpu' });
-  const rel = { ...doc, variant: { ...doc.variant, model: 'model.onnx' } };
+  // paths relative to the baseline directory: portable, and byte-identical on regeneration
+  const rel = { ...doc, inputs: doc.inputs.map((f) => ({ ...f, path: basename(f.path) })), variant: { ...doc.variant, model: 'model.onnx' } };
   writeFileAtomic(join(dir, 'result.json'), JSON.stringify(rel, null, 2) + '\n');
   writeFileSync(join(dir, 'per_class.csv'), await perClassCsv(doc));
   const provenance = [
