@@ -14,7 +14,8 @@ export interface GainPoint {
   readonly gain: number;
 }
 
-export async function gainVsCountSvg(points: readonly GainPoint[], baseline: string, title: string): Promise<string> {
+/** `labelled`: the protocol whose points carry class names (default: cofinetune if present). */
+export async function gainVsCountSvg(points: readonly GainPoint[], baseline: string, title: string, labelled = points.some((p) => p.protocol === 'cofinetune') ? 'cofinetune' : (points[0]?.protocol ?? '')): Promise<string> {
   const spec = compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: title, subtitle: `per-class test AP gain over ${baseline} vs training examples of the class` },
@@ -35,7 +36,7 @@ export async function gainVsCountSvg(points: readonly GainPoint[], baseline: str
       },
       {
         mark: { type: 'text', dx: 6, align: 'left', fontSize: 9, color: '#555' },
-        transform: [{ filter: `datum.protocol === '${points[0]?.protocol ?? ''}'` }],
+        transform: [{ filter: `datum.protocol === ${JSON.stringify(labelled)}` }],
         encoding: { x: { field: 'trainCount', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'className' } },
       },
     ],
