@@ -66,50 +66,6 @@ const TWO_POW_53 = 9007199254740992;
 // ignoreBOM: keep a leading BOM as text, as Python's utf-8 reader does (it becomes part of the first video id)
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** Plain `-?digits[.digits]` decimal, exactly rounded; `undefined` = not plain, use the Python rules. */
-function lexPlainFloat(b: Uint8Array, s: number, e: number): number | undefined {
-  let i = s;
-  let neg = false;
-  if (i < e && b[i] === 45) {
-    neg = true;
-    i++;
-  }
-  let mant = 0;
-  let digits = 0;
-  let frac = 0;
-  let dot = false;
-  for (; i < e; i++) {
-    const d = b[i]! - 48;
-    if (d >= 0 && d <= 9) {
-      mant = mant * 10 + d;
-      digits++;
-      if (dot) frac++;
-    } else if (d === -2 && !dot) dot = true;
-    else return undefined;
-  }
-  if (digits === 0 || mant >= TWO_POW_53 || frac > 22) return undefined;
-  const v = frac === 0 ? mant : mant / POW10[frac]!;
-  return neg ? -v : v;
-}
-
-/** Plain `-?digits` integer; `undefined` = not plain. */
-function lexPlainInt(b: Uint8Array, s: number, e: number): number | undefined {
-  let i = s;
-  let neg = false;
-  if (i < e && b[i] === 45) {
-    neg = true;
-    i++;
-  }
-  if (i === e || e - i > 15) return undefined;
-  let v = 0;
-  for (; i < e; i++) {
-    const d = b[i]! - 48;
-    if (d < 0 || d > 9) return undefined;
-    v = v * 10 + d;
-  }
-  return neg ? -v : v;
-}
-
 export class AvaCsvScanner {
   readonly keys = new KeyTable();
   readonly counts: ScanCounts = {
@@ -376,8 +332,8 @@ export class AvaCsvScanner {
     const y1 = this.floatAt(b, starts[3]!, ends[3]!, 'y1');
     const x2 = this.floatAt(b, starts[4]!, ends[4]!, 'x2');
     const y2 = this.floatAt(b, starts[5]!, ends[5]!, 'y2');
-    let cls = lexPlainInt(b, starts[6]!, ends[6]!);
-    if (cls === undefined) cls = this.slowInt(utf8.decode(b.subarray(starts[6]!, ends[6]!)), 'action_id');
+    let cls = this.lexNum(b, starts[6]!, ends[6]!);
+    if (cls !== cls || this.sawDot || this.q !== ends[6]) cls = this.slowInt(utf8.decode(b.subarray(starts[6]!, ends[6]!)), 'action_id');
     if (cls < 0 || cls >= this.opts.whitelist.length || this.opts.whitelist[cls] !== 1) {
       this.counts.notInLabelMap++;
       return;
@@ -440,8 +396,8 @@ export class AvaCsvScanner {
   }
 
   private floatAt(b: Uint8Array, s: number, e: number, name: string): number {
-    const v = lexPlainFloat(b, s, e);
-    return v !== undefined ? v : this.slowFloat(utf8.decode(b.subarray(s, e)), name);
+    const v = this.lexNum(b, s, e);
+    return v === v && this.q === e ? v : this.slowFloat(utf8.decode(b.subarray(s, e)), name);
   }
 
   private slowFloat(text: string, name: string): number {

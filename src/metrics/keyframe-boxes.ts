@@ -22,7 +22,8 @@ export interface KeyframeBoxes {
   readonly y2: Float64Array;
 }
 
-function allocate(keys: string[], n: number): KeyframeBoxes {
+/** Empty columns for `n` boxes over `keys` (start filled by the caller). */
+export function allocateBoxes(keys: string[], n: number): KeyframeBoxes {
   return {
     keys,
     start: new Int32Array(keys.length + 1),
@@ -62,7 +63,7 @@ export function groupRows(rows: RowColumns, keyNames: readonly string[]): Keyfra
     }
     sizes[g]!++;
   }
-  const out = allocate(keys, rows.length);
+  const out = allocateBoxes(keys, rows.length);
   for (let g = 0; g < keys.length; g++) out.start[g + 1] = out.start[g]! + sizes[g]!;
   const fill = out.start.slice(0, keys.length);
   for (let i = 0; i < rows.length; i++) copyBox(rows, i, out, fill[groupOfKey[rows.key[i]!]!]!++);
@@ -71,7 +72,7 @@ export function groupRows(rows: RowColumns, keyNames: readonly string[]): Keyfra
 
 /** Reorders boxes within each keyframe by a permutation function of (start, end) → source indices. */
 function reorder(boxes: KeyframeBoxes, orderOf: (s: number, e: number) => ArrayLike<number>): KeyframeBoxes {
-  const out = allocate(boxes.keys, boxes.cls.length);
+  const out = allocateBoxes(boxes.keys, boxes.cls.length);
   out.start.set(boxes.start);
   const { cls, score, x1, y1, x2, y2 } = boxes;
   for (let k = 0; k < boxes.keys.length; k++) {
@@ -159,7 +160,7 @@ export function selectKeyframes(parts: readonly KeyframeBoxes[], keys: readonly 
       n += p.start[g + 1]! - p.start[g]!;
     }
   }
-  const out = allocate([...keys], n);
+  const out = allocateBoxes([...keys], n);
   const { cls, score, x1, y1, x2, y2 } = out;
   let j = 0;
   for (let idx = 0; idx < keys.length; idx++) {
@@ -184,7 +185,7 @@ export function selectKeyframes(parts: readonly KeyframeBoxes[], keys: readonly 
     out.start[idx + 1] = j;
   }
   if (j === n) return out;
-  const trimmed = allocate(out.keys, j);
+  const trimmed = allocateBoxes(out.keys, j);
   trimmed.start.set(out.start);
   trimmed.cls.set(out.cls.subarray(0, j));
   for (const col of ['score', 'x1', 'y1', 'x2', 'y2'] as const) trimmed[col].set(out[col].subarray(0, j));

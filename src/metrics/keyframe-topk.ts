@@ -9,7 +9,7 @@
  * (the official keyframe order, §6.5).
  */
 import type { RowSink } from '../data/ava-csv-scanner.js';
-import type { KeyframeBoxes } from './keyframe-boxes.js';
+import { allocateBoxes, type KeyframeBoxes } from './keyframe-boxes.js';
 import { TupleHeapStore } from './python-heap.js';
 
 const PAGE_SLOTS = 4096;
@@ -49,16 +49,7 @@ export class KeyframeTopK implements RowSink {
     const slots = this.slots;
     let total = 0;
     for (let s = 0; s < slots; s++) total += this.count[s]!;
-    const out: KeyframeBoxes = {
-      keys: this.keyOfSlot.map((k) => keyNames[k]!),
-      start: new Int32Array(slots + 1),
-      cls: new Int32Array(total),
-      score: new Float64Array(total),
-      x1: new Float64Array(total),
-      y1: new Float64Array(total),
-      x2: new Float64Array(total),
-      y2: new Float64Array(total),
-    };
+    const out = allocateBoxes(this.keyOfSlot.map((k) => keyNames[k]!), total);
     const order = new Int32Array(this.cap);
     let j = 0;
     for (let s = 0; s < slots; s++) {

@@ -17,7 +17,6 @@ import { bootstrapMean, pairedBootstrap, rankMatches, type Interval, type Ranked
 import { evaluateFiles } from '../metrics/evaluator.js';
 import { getPreset } from '../metrics/presets.js';
 import { numpyNanMean } from '../metrics/numpy-sum.js';
-import type { BackendName } from '../trainers/backend.js';
 import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './budget.js';
 import { loadDatasets, protocolSourceHash, type JobResult, type JobSpec } from './job.js';
 import { ledgerMismatches } from './ledger.js';
@@ -32,24 +31,15 @@ export class CompareError extends Error {
   override name = 'CompareError';
 }
 
-export interface CompareConfig {
+/** What every job of a comparison shares (from JobSpec), plus the comparison's own settings. */
+export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | 'batch' | 'sampler' | 'downstream' | 'upstream' | 'benchmarkSeed' | 'backend' | 'codeVersion'> {
   readonly protocols: readonly string[];
   readonly seeds: number;
   readonly lrGrid: readonly number[];
-  readonly pretrainLr: number;
   readonly budgetMode: BudgetMode;
-  /** Downstream and total upstream examples (already scaled). */
-  readonly budget: { readonly downstream: number; readonly upstream: number };
-  readonly batch: number;
-  readonly sampler: string;
-  readonly downstream: string;
-  readonly upstream: readonly string[];
-  readonly benchmarkSeed: number;
-  readonly backend: BackendName;
   readonly workers: number;
   readonly resamples: number;
   readonly quick: boolean;
-  readonly codeVersion: string;
 }
 
 export function defaultBudget(quick: boolean, scale: number, batch = DEFAULT_BATCH): { downstream: number; upstream: number } {
