@@ -1,7 +1,7 @@
 /**
  * The embedded benchmark's datasets by name (a typed registry that lists valid names on a miss).
  */
-import type { ClassificationDataset, Dataset, LocalisationDataset } from './datasets.js';
+import type { Dataset } from './datasets.js';
 import { createSynthAva } from './synth/synth-ava.js';
 import { createSynthKinetics, createSynthMit, createSynthSsv2 } from './synth/upstream.js';
 
@@ -18,14 +18,4 @@ export function embeddedDataset(name: string, seed = 0): Dataset {
   const make = (EMBEDDED_DATASETS as Record<string, (seed?: number) => Dataset>)[name];
   if (make === undefined) throw new Error(`Unknown benchmark dataset '${name}'. Available: ${Object.keys(EMBEDDED_DATASETS).join(', ')}`);
   return make(seed);
-}
-
-export function localisationDataset(d: Dataset): LocalisationDataset {
-  if (d.kind !== 'localisation') throw new Error(`${d.name} is a classification dataset; a localisation dataset is needed here`);
-  return d;
-}
-
-export function classificationDataset(d: Dataset): ClassificationDataset {
-  if (d.kind !== 'classification') throw new Error(`${d.name} is a localisation dataset; a classification dataset is needed here`);
-  return d;
 }

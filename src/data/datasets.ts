@@ -79,7 +79,3 @@ export interface LocalisationDataset extends DatasetInfo {
 }
 
 export type Dataset = ClassificationDataset | LocalisationDataset;
-
-export function splitSize(d: DatasetInfo, split: Split): number {
-  return d.sizes[split] ?? 0;
-}

@@ -20,10 +20,6 @@ export function scaleBudget(b: Budget, scale: number, batch: number): Budget {
   return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Math.max(batch, Math.round((v * scale) / batch) * batch)]));
 }
 
-export function budgetSteps(b: Budget, batch: number): number {
-  return Object.values(b).reduce((s, v) => s + Math.round(v / batch), 0);
-}
-
 /** Splits `total` upstream examples equally over `names` (in whole batches; the remainder to the first sets). */
 export function splitUpstream(total: number, names: readonly string[], batch: number): Record<string, number> {
   const steps = Math.round(total / batch);

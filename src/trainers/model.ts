@@ -20,7 +20,6 @@ import { Rng } from '../data/rng.js';
 import { makeConv2d, type Tf } from './conv.js';
 
 export const FEATURE_SIZE = 8;
-export const FEATURE_CELLS = FEATURE_SIZE * FEATURE_SIZE;
 export const NECK = 64;
 export const ROI_ROWS = 10; // 3×3 samples + 1 global row
 export const ROI_FEATURES = ROI_ROWS * NECK;
