@@ -18,7 +18,7 @@ export class KeyframeTopK implements RowSink {
   private keyOfSlot: number[] = [];
   private count = new Int32Array(PAGE_SLOTS);
   private slotOfKey = new Int32Array(1024).fill(-1);
-  private readonly pages: TupleHeapStore[] = [];
+  private readonly pages: (TupleHeapStore | null)[] = [];
   // The current keyframe (rows usually arrive grouped by keyframe).
   private curKey = -1;
   private curSlot = -1;
@@ -53,6 +53,8 @@ export class KeyframeTopK implements RowSink {
     const order = new Int32Array(this.cap);
     let j = 0;
     for (let s = 0; s < slots; s++) {
+      // drop each page once copied, so its memory can go while the rest is copied (lower peak)
+      if (s > 0 && s % PAGE_SLOTS === 0) this.pages[s / PAGE_SLOTS - 1] = null;
       const pg = this.pages[Math.floor(s / PAGE_SLOTS)]!;
       const base = (s % PAGE_SLOTS) * this.cap;
       const n = this.count[s]!;
