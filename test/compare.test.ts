@@ -68,6 +68,17 @@ describe('compare (tiny budget)', { timeout: 240_000 }, () => {
     expect(existsSync(join(bad, 'result.json'))).toBe(false);
   });
 
+  it('--budget equal-total: the same total for every protocol, downstream-only spends it all downstream', async () => {
+    const dir = join(root, 'equal-total');
+    const r = await cli(['compare', '--budget', 'equal-total', ...tiny, '--protocols', 'downstream-only,cofinetune', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = readJson(join(dir, 'result.json'));
+    const totals = Object.fromEntries(doc.runs.map((x: { protocol: string; ledger: { totals: Record<string, { examples: number }> } }) => [x.protocol, x.ledger.totals]));
+    expect(totals['downstream-only']['synth-ava'].examples).toBe(640 + 1280);
+    expect(totals['cofinetune']['synth-ava'].examples + totals['cofinetune']['synth-kinetics'].examples).toBe(640 + 1280);
+    expect(readFileSync(join(dir, 'leaderboard.md'), 'utf8')).toContain('Budget (equal-total)');
+  });
+
   it('leaderboard merges result files', async () => {
     const r = await cli(['leaderboard', join(out, 'result.json'), join(root, 'cmp-again', 'result.json')]);
     expect(r.code).toBe(0);

@@ -68,7 +68,12 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push('## Groups', '');
   out.push(mdTable(['group', 'classes (train count)'], Object.entries(doc.groups).filter(([g]) => g !== 'overall').map(([g, v]) => [g, v.names.map((n) => `${mdEscape(n)} (${doc.trainCounts[n]})`).join(', ')])), '');
   out.push('## Budget ledger', '');
-  out.push(`Checked equal across protocols (count and SHA-256 of the example ids in order): ${doc.ledgerCheck.mustMatch.join(', ')} (the multi-upstream protocol: its total upstream examples).`, '');
+  out.push(
+    c.budgetMode === 'equal'
+      ? `Checked equal across protocols (count and SHA-256 of the example ids in order): ${doc.ledgerCheck.mustMatch.join(', ')} (the multi-upstream protocol: its total upstream examples).`
+      : 'Checked equal across protocols: the total examples (equal-total: each protocol splits the total its own way; downstream-only spends it all on the downstream set).',
+    '',
+  );
   const sel = doc.runs.filter((r) => r.selected);
   out.push(mdTable(['protocol', 'seed', 'LR', 'dataset', 'examples', 'ids sha256'], sel.flatMap((r) => Object.entries(r.ledger.totals).map(([d, t]) => [mdEscape(r.protocol), String(r.seed), String(r.lr), d, String(t.examples), `\`${t.idsSha256.slice(0, 16)}…\``]))), '');
   out.push('## All runs (LR selection on val)', '');
