@@ -107,6 +107,18 @@ describe('trainer on wasm', { timeout: 180_000 }, () => {
     expect(b.trainer.predict(few)).toEqual(a.trainer.predict(few));
   });
 
+  it('a mixed batch (two datasets in one step) updates the trunk and both heads, and only those', async () => {
+    const backend = await loadBackend('wasm');
+    const t = new Trainer(backend, { shape: ava.shape, localisationClasses: ava.classes, upstream: { 'synth-kinetics': kin.classes, 'synth-ssv2': ['a', 'b'] }, seed: 3 });
+    const snap = (g: string) => Array.from(t.params[g]!['b']!.dataSync());
+    const before = { loc: snap('loc'), kin: snap('up:synth-kinetics'), ssv2: snap('up:synth-ssv2') };
+    const loss = t.step([{ dataset: 'loc', examples: val.slice(0, 12) }, { dataset: 'synth-kinetics', examples: Array.from({ length: 20 }, (_, i) => kin.example('train', i)) }], 1e-2);
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(snap('loc')).not.toEqual(before.loc);
+    expect(snap('up:synth-kinetics')).not.toEqual(before.kin);
+    expect(snap('up:synth-ssv2')).toEqual(before.ssv2);
+  });
+
   it('an optional backend that is not installed fails with a clear message', async () => {
     await expect(loadBackend('tfjs-node-gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu is not installed/);
   });
