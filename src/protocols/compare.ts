@@ -4,10 +4,15 @@
  *   1. jobs  = protocols × seeds × LR grid (each protocol the same grid; pretrain-finetune's
  *              grid is on its finetune LR, its pretraining LR fixed), run by the scheduler
  *   2. check = ledgers that must be equal are (else CompareError: no report)
- *   3. pick  = per protocol and seed, the LR with the best val frame-mAP
+ *   3. pick  = per protocol, the LR with the best mean val frame-mAP over seeds; if that is an
+ *              edge of the grid, the grid (for every protocol) is extended ×2 past it and the
+ *              new runs added, up to `lrExtend` times; still on an edge → CompareError
  *   4. score = test frame-mAP overall and per head/mid/tail group (tertiles of train counts),
  *              mean ± std over seeds with a 95% bootstrap CI over test keyframes; paired
  *              bootstrap of each protocol's difference to pretrain-finetune
+ *   5. guard = plain-words warnings when a transfer protocol scores below downstream-only, or
+ *              a later phase starts at losses far above a from-scratch start ("baseline may be
+ *              broken"); applied to plug-in protocols alike
  *
  * Output: a CompareDoc (plain, schema-versioned) for the report writers.
  */
@@ -20,11 +25,14 @@ import { numpyNanMean } from '../metrics/numpy-sum.js';
 import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './budget.js';
 import { loadDatasets, protocolSourceHash, type JobResult, type JobSpec } from './job.js';
 import { ledgerMismatches } from './ledger.js';
-import { resolveProtocol, type Protocol } from './protocol.js';
+import { resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
+import { dirname, join } from 'node:path';
 
 export const COMPARE_SCHEMA_VERSION = 1;
 export const BASELINE_PROTOCOL = 'pretrain-finetune';
+/** The default LR grid, the same for every protocol: below and above the prototype's 0.003. */
+export const DEFAULT_LR_GRID = '0.0015,0.003,0.006';
 const GROUPS = ['overall', 'head', 'mid', 'tail'] as const;
 
 export class CompareError extends Error {
@@ -36,6 +44,8 @@ export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | '
   readonly protocols: readonly string[];
   readonly seeds: number;
   readonly lrGrid: readonly number[];
+  /** How many times the LR grid may be extended past an edge a protocol chose (0: fail at once). */
+  readonly lrExtend: number;
   readonly budgetMode: BudgetMode;
   readonly workers: number;
   readonly resamples: number;
@@ -86,6 +96,12 @@ export interface CompareDoc {
   readonly kind: 'compare';
   readonly claim: string;
   readonly config: CompareConfig;
+  /** The LR grid every protocol was run on, after any extension past an edge. */
+  readonly lrGrid: readonly number[];
+  /** The training practice every protocol got (head init, optimizer, schedule, LR selection). */
+  readonly practice: typeof TRAINING_PRACTICE;
+  /** Sanity-guard warnings in plain words (empty: none fired). */
+  readonly sanity: string[];
   readonly groups: Record<string, { ids: number[]; names: string[] }>;
   readonly trainCounts: Record<string, number>;
   readonly ledgerCheck: { readonly mustMatch: string[]; readonly ok: true };
@@ -105,38 +121,60 @@ function cell(values: number[], ci: Interval | null): Cell {
 export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}): Promise<CompareDoc> {
   const protocols: Protocol[] = [];
   for (const p of cfg.protocols) protocols.push(await resolveProtocol(p));
-  const specs: JobSpec[] = [];
-  for (const [pi, p] of protocols.entries()) {
-    for (let seed = 0; seed < cfg.seeds; seed++) {
-      for (const lr of cfg.lrGrid) {
-        // equal-total: downstream-only spends the whole total on its only dataset
-        const budget = cfg.budgetMode === 'equal-total' && p.upstream === 'none' ? { downstream: cfg.budget.downstream + cfg.budget.upstream, upstream: 0 } : cfg.budget;
-        specs.push({
-          protocol: cfg.protocols[pi]!,
-          protocolSource: protocolSourceHash(cfg.protocols[pi]!),
-          seed,
-          lr,
-          pretrainLr: cfg.pretrainLr,
-          budget,
-          batch: cfg.batch,
-          sampler: cfg.sampler,
-          downstream: cfg.downstream,
-          upstream: cfg.upstream,
-          benchmarkSeed: cfg.benchmarkSeed,
-          backend: cfg.backend,
-          evalSplits: ['val', 'test'],
-          codeVersion: cfg.codeVersion,
-        });
-      }
+  const specFor = (pi: number, seed: number, lr: number): JobSpec => {
+    const p = protocols[pi]!;
+    // equal-total: downstream-only spends the whole total on its only dataset
+    const budget = cfg.budgetMode === 'equal-total' && p.upstream === 'none' ? { downstream: cfg.budget.downstream + cfg.budget.upstream, upstream: 0 } : cfg.budget;
+    return {
+      protocol: cfg.protocols[pi]!,
+      protocolSource: protocolSourceHash(cfg.protocols[pi]!),
+      seed,
+      lr,
+      pretrainLr: cfg.pretrainLr,
+      budget,
+      batch: cfg.batch,
+      sampler: cfg.sampler,
+      downstream: cfg.downstream,
+      upstream: cfg.upstream,
+      benchmarkSeed: cfg.benchmarkSeed,
+      backend: cfg.backend,
+      evalSplits: ['val', 'test'],
+      codeVersion: cfg.codeVersion,
+    };
+  };
+  const checkpointRoot = join(dirname(cacheDir), 'pretrain');
+  let grid = [...new Set(cfg.lrGrid)].sort((a, b) => a - b);
+  let specs: JobSpec[] = [];
+  let results: JobResult[] = [];
+  let chosenLr = new Map<string, number>();
+  for (let extensions = 0; ; extensions++) {
+    specs = protocols.flatMap((_, pi) => Array.from({ length: cfg.seeds }, (_, seed) => grid.map((lr) => specFor(pi, seed, lr))).flat());
+    results = await runJobs(specs, cacheDir, cfg.workers, events, checkpointRoot);
+    // 3. one LR per protocol: best mean val mAP over seeds (ties: the lower LR)
+    chosenLr = new Map(
+      protocols.map((p, pi) => {
+        const meanVal = (lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + r.scores.val!.mAP, 0) / cfg.seeds;
+        return [p.name, grid.reduce((best, lr) => (meanVal(lr) > meanVal(best) ? lr : best))];
+      }),
+    );
+    if (grid.length < 2) break; // one LR: nothing selected, nothing to extend (reported as such)
+    const low = [...chosenLr].filter(([, lr]) => lr === grid[0]).map(([p]) => p);
+    const high = [...chosenLr].filter(([, lr]) => lr === grid[grid.length - 1]).map(([p]) => p);
+    if (low.length === 0 && high.length === 0) break;
+    if (extensions >= cfg.lrExtend) {
+      const edge = [...low.map((p) => `${p} chose ${grid[0]}, the grid's lower edge`), ...high.map((p) => `${p} chose ${grid[grid.length - 1]}, the grid's upper edge`)];
+      throw new CompareError(`LR grid too narrow (${grid.join(', ')}, after ${extensions} extension(s)): ${edge.join('; ')}. Widen --lr-grid or allow more --lr-extend.`);
     }
+    if (low.length > 0) grid = [grid[0]! / 2, ...grid];
+    if (high.length > 0) grid = [...grid, grid[grid.length - 1]! * 2];
+    events.onExtend?.(grid, [...low, ...high]);
   }
-  const results = await runJobs(specs, cacheDir, cfg.workers, events);
   const byKey = (p: string, seed: number, lr: number) => results[specs.findIndex((s) => s.protocol === p && s.seed === seed && s.lr === lr)]!;
 
   // 2. ledgers: same examples of every dataset two protocols share (equal), or same totals (equal-total)
   const mustMatch = cfg.budgetMode === 'equal' ? [cfg.downstream, ...cfg.upstream] : [];
   for (let seed = 0; seed < cfg.seeds; seed++) {
-    for (const lr of cfg.lrGrid) {
+    for (const lr of grid) {
       const runs = cfg.protocols.map((p, i) => ({ name: protocols[i]!.name, ledger: byKey(p, seed, lr).ledger }));
       const single = runs.filter((_, i) => protocols[i]!.upstream !== 'all');
       // equal: the same examples of each dataset; equal-total: only the same total (checked below)
@@ -165,11 +203,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   const selected = new Map<string, JobResult[]>();
   const ranked = new Map<string, RankedMatches[]>();
   for (const [i, p] of protocols.entries()) {
-    const chosen: JobResult[] = [];
-    for (let seed = 0; seed < cfg.seeds; seed++) {
-      const cands = cfg.lrGrid.map((lr) => byKey(cfg.protocols[i]!, seed, lr));
-      chosen.push(cands.reduce((best, r) => (r.scores.val!.mAP > best.scores.val!.mAP ? r : best)));
-    }
+    const chosen = Array.from({ length: cfg.seeds }, (_, seed) => byKey(cfg.protocols[i]!, seed, chosenLr.get(p.name)!));
     selected.set(p.name, chosen);
     const evs: RankedMatches[] = [];
     for (const r of chosen) {
@@ -237,11 +271,17 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     }
   }
 
+  const sanity = sanityWarnings(protocols, leaderboard, selected);
   return {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     kind: 'compare',
-    claim: cfg.quick ? 'pipeline check, no claim (--quick: budgets too small for a reliable ordering)' : `equal data budgets (${cfg.budgetMode}); LR per protocol selected on val from the same grid; scores on test`,
+    claim: cfg.quick
+      ? 'pipeline check, no claim (--quick: budgets too small for a reliable ordering)'
+      : `equal data budgets (${cfg.budgetMode}); ${grid.length > 1 ? 'one LR per protocol selected on val from the same grid' : 'one LR for all (not tuned)'}; scores on test`,
     config: cfg,
+    lrGrid: grid,
+    practice: TRAINING_PRACTICE,
+    sanity,
     groups: Object.fromEntries(Object.entries(groupIds).map(([g, ids]) => [g, { ids, names: ids.map((id) => name.get(id)!) }])),
     trainCounts: Object.fromEntries([...counts].map(([id, n]) => [name.get(id)!, n])),
     ledgerCheck: { mustMatch: cfg.budgetMode === 'equal' ? [cfg.downstream, ...cfg.upstream] : ['total examples'], ok: true },
@@ -250,8 +290,51 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     perClass,
     runs: specs.map((s, i) => {
       const r = results[i]!;
-      const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)!.includes(r);
+      const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)!.some((x) => x.hash === r.hash);
       return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val!.mAP, testMAP: r.scores.test!.mAP, selected: chosen, ledger: r.ledger, dir: r.dir };
     }),
   };
+}
+
+/** A phase's first losses above this multiple of a from-scratch start fire the guard. */
+export const FIRST_LOSS_RATIO = 3;
+
+/**
+ * The sanity guard: a claim is only as good as its baseline, so say in plain words when a
+ * transfer protocol looks broken — it scores below downstream-only on test, or one of its later
+ * phases starts at losses far above a from-scratch start on the same dataset (the median first
+ * loss of the runs whose first phase trains it).
+ */
+export function sanityWarnings(protocols: readonly Protocol[], board: readonly LeaderboardRow[], selected: ReadonlyMap<string, JobResult[]>): string[] {
+  const out: string[] = [];
+  const ds = board.find((r) => r.protocol === 'downstream-only');
+  for (const r of board) {
+    const p = protocols.find((q) => q.name === r.protocol)!;
+    if (ds !== undefined && p.upstream !== 'none' && r.mAP.mean < ds.mAP.mean) {
+      out.push(`${r.protocol} scores below downstream-only (test mAP ${r.mAP.mean.toFixed(4)} vs ${ds.mAP.mean.toFixed(4)}): baseline may be broken — upstream data that only hurts is a finding to check, not to assume.`);
+    }
+  }
+  const scratch = new Map<string, number[]>();
+  for (const runs of selected.values()) {
+    for (const run of runs) {
+      const first = run.ledger.phases[0];
+      if (first === undefined) continue;
+      for (const [d, loss] of Object.entries(run.firstLoss[first.name] ?? {})) scratch.set(d, [...(scratch.get(d) ?? []), loss]);
+    }
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+  for (const [name, runs] of selected) {
+    const flagged = new Set<string>();
+    for (const run of runs) {
+      for (const phase of run.ledger.phases.slice(1)) {
+        for (const [d, loss] of Object.entries(run.firstLoss[phase.name] ?? {})) {
+          const ref = scratch.get(d);
+          if (ref === undefined || flagged.has(`${phase.name}/${d}`) || !(loss > FIRST_LOSS_RATIO * median(ref))) continue;
+          flagged.add(`${phase.name}/${d}`);
+          out.push(`${name}: phase '${phase.name}' starts at loss ${loss.toFixed(2)} on ${d} (seed ${run.spec.seed}), over ${FIRST_LOSS_RATIO}× a from-scratch start (${median(ref).toFixed(2)}): baseline may be broken (head init, feature scale, optimizer state?).`);
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import type { Dataset } from '../data/datasets.js';
 import { loadDatasets, runJob, type JobSpec } from './job.js';
 import { ExampleCache } from './runner.js';
 
-type Inbound = { kind: 'job'; spec: JobSpec; dir: string } | { kind: 'exit' };
+type Inbound = { kind: 'job'; spec: JobSpec; dir: string; checkpointRoot?: string } | { kind: 'exit' };
 export type WorkerOutbound =
   | { kind: 'progress'; done: number; total: number; loss: number; phase: string }
   | { kind: 'done'; dir: string }
@@ -29,7 +29,7 @@ process.on('message', async (msg: Inbound) => {
         last = now;
         send({ kind: 'progress', done: s.done, total: s.total, loss: s.loss, phase: s.phase });
       }
-    });
+    }, msg.checkpointRoot);
     send({ kind: 'done', dir: msg.dir });
   } catch (err) {
     send({ kind: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -12,8 +12,8 @@ import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { writeFileAtomic } from '../reports/atomic-write.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
 import type { Ledger } from './ledger.js';
-import { resolveProtocol, type ProtocolContext } from './protocol.js';
-import { ExampleCache, runProtocol, type StepInfo } from './runner.js';
+import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
+import { ExampleCache, runProtocol, sharedPrefix, type StepInfo } from './runner.js';
 import { parseSampler } from './sampler.js';
 
 export interface JobSpec {
@@ -52,6 +52,10 @@ export interface JobResult {
   readonly steps: number;
   readonly seconds: number;
   readonly finalLoss: Record<string, number>;
+  /** Phase → dataset → mean loss of the phase's first steps (compare's sanity guard). */
+  readonly firstLoss: Record<string, Record<string, number>>;
+  /** The shared pretraining checkpoint this run started from (its key), or null. */
+  readonly pretrainCheckpoint: string | null;
   readonly ledger: Ledger;
   readonly scores: Partial<Record<Split, SplitScore>>;
   readonly upstreamAccuracy: Record<string, number>;
@@ -82,13 +86,36 @@ export function loadDatasets(spec: Pick<JobSpec, 'downstream' | 'upstream' | 'be
   return out;
 }
 
-/** Trains and evaluates one job into `dir` (model/, <split>/ eval files, result.json). */
-export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void): Promise<JobResult> {
+function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
+  const upstream = protocol.upstream === 'none' ? [] : protocol.upstream === 'one' ? spec.upstream.slice(0, 1) : [...spec.upstream];
+  return { downstream: spec.downstream, upstream, budget: spec.budget, batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
+}
+
+/**
+ * The key of a job's shareable pretraining (runner.ts sharedPrefix), or null if it has none:
+ * jobs with equal keys — every LR of a grid, and protocols whose pretraining is the same —
+ * train it once. Everything the prefix's weights depend on is in it.
+ */
+export async function pretrainKey(spec: JobSpec): Promise<string | null> {
+  const protocol = await resolveProtocol(spec.protocol);
+  const prefix = sharedPrefix(protocol, jobContext(spec, protocol), spec.seed);
+  if (prefix === null) return null;
+  const { seed, batch, downstream, benchmarkSeed, backend, codeVersion } = spec;
+  return createHash('sha256').update(canonical({ prefix, seed, batch, downstream, benchmarkSeed, backend, codeVersion })).digest('hex').slice(0, 20);
+}
+
+/**
+ * Trains and evaluates one job into `dir` (model/, <split>/ eval files, result.json). With
+ * `checkpointRoot`, its shareable pretraining is loaded from (or saved to) <root>/<pretrainKey>.
+ */
+export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string): Promise<JobResult> {
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);
-  const upstream = protocol.upstream === 'none' ? [] : protocol.upstream === 'one' ? spec.upstream.slice(0, 1) : [...spec.upstream];
-  const ctx: ProtocolContext = { downstream: spec.downstream, upstream, budget: spec.budget, batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
-  const run = runProtocol({ protocol, ctx, datasets, seed: spec.seed, backend, onStep }, cache);
+  const ctx = jobContext(spec, protocol);
+  const upstream = ctx.upstream;
+  const key = checkpointRoot === undefined ? null : await pretrainKey(spec);
+  const checkpoint = key === null ? undefined : join(checkpointRoot!, key);
+  const run = runProtocol({ protocol, ctx, datasets, seed: spec.seed, backend, onStep, checkpoint }, cache);
   run.trainer.save(join(dir, 'model'));
   const down = datasets[spec.downstream] as LocalisationDataset;
   const scores: Partial<Record<Split, SplitScore>> = {};
@@ -117,6 +144,8 @@ export async function runJob(spec: JobSpec, dir: string, datasets: Record<string
     steps: run.steps,
     seconds: run.seconds,
     finalLoss: run.finalLoss,
+    firstLoss: run.firstLoss,
+    pretrainCheckpoint: key,
     ledger: run.ledger,
     scores,
     upstreamAccuracy,

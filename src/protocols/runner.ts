@@ -2,14 +2,23 @@
  * Runs a protocol: its phases, in order, drive one Trainer step by step. Examples come from
  * each dataset's seeded stream (ledger.ts) and are generated once and cached, so each run's
  * ledger records exactly what it consumed.
+ *
+ * Shared pretraining: leading phases that depend neither on the LR under selection nor on the
+ * downstream set, followed by a phase that resets the optimizers, give the same weights for
+ * every LR of the grid (and for every protocol with the same pretraining). `sharedPrefix`
+ * finds them; with a `checkpoint` directory the run saves them there once, and later runs load
+ * the weights and replay the ledger instead of training them again — byte-identical results.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../reports/atomic-write.js';
 import type { ClassificationExample, Dataset, LocalisationExample } from '../data/datasets.js';
 import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
 import { Trainer } from '../trainers/trainer.js';
 import { LedgerRecorder, type Ledger } from './ledger.js';
-import type { Protocol, ProtocolContext } from './protocol.js';
-import { planSteps, samplerName } from './sampler.js';
+import type { Phase, Protocol, ProtocolContext } from './protocol.js';
+import { planSteps, samplerName, type StepPlan } from './sampler.js';
 import { warmupCosine } from './schedule.js';
 
 export interface StepInfo {
@@ -29,7 +38,12 @@ export interface RunSpec {
   readonly seed: number;
   readonly backend: LoadedBackend;
   readonly onStep?: (info: StepInfo) => void;
+  /** Where the shared pretraining prefix is saved / loaded (see sharedPrefix); none: no sharing. */
+  readonly checkpoint?: string;
 }
+
+/** Steps at the start of each phase whose losses make `firstLoss` (the sanity guard reads them). */
+export const FIRST_LOSS_STEPS = 10;
 
 export interface RunResult {
   readonly trainer: Trainer;
@@ -38,6 +52,49 @@ export interface RunResult {
   readonly seconds: number;
   /** Mean loss over the last 50 steps of each phase. */
   readonly finalLoss: Record<string, number>;
+  /** Phase → dataset → mean loss of its first FIRST_LOSS_STEPS steps on that dataset. */
+  readonly firstLoss: Record<string, Record<string, number>>;
+  /** Leading phases loaded from the shared checkpoint (0: all trained here). */
+  readonly loadedPhases: number;
+}
+
+/** The part of a run that can be shared: its leading phases, their step plans, the model's heads. */
+export interface SharedPrefix {
+  readonly phases: readonly Phase[];
+  readonly plans: readonly StepPlan[][];
+  readonly upstream: readonly string[];
+}
+
+const planSeed = (seed: number, protocol: Protocol, phase: Phase) => seedFor(seed, 'plan', protocol.name, phase.name);
+
+/**
+ * The shareable leading phases of a run (null if none): the longest run of phases that are the
+ * same whatever the LR under selection and do not touch the downstream set, cut back so that
+ * the phase after it starts with fresh optimizers (the checkpoint holds no optimizer state).
+ */
+export function sharedPrefix(protocol: Protocol, ctx: ProtocolContext, seed: number): SharedPrefix | null {
+  const a = protocol.phases(ctx);
+  const b = protocol.phases({ ...ctx, lr: ctx.lr * 1.7 + 1e-4 });
+  let m = 0;
+  while (m < a.length - 1 && JSON.stringify(a[m]) === JSON.stringify(b[m]) && a[m]!.examples[ctx.downstream] === undefined) m++;
+  while (m > 0 && !a[m]!.freshOptimizers) m--;
+  if (m === 0) return null;
+  const phases = a.slice(0, m);
+  return {
+    phases,
+    plans: phases.map((p) => planSteps(p.examples, ctx.batch, p.sampler, planSeed(seed, protocol, p))),
+    upstream: upstreamOf(a, ctx.downstream),
+  };
+}
+
+function upstreamOf(phases: readonly Phase[], downstream: string): string[] {
+  return [...new Set(phases.flatMap((p) => Object.keys(p.examples)).filter((d) => d !== downstream))];
+}
+
+interface CheckpointState {
+  readonly phases: number;
+  readonly finalLoss: Record<string, number>;
+  readonly firstLoss: Record<string, Record<string, number>>;
 }
 
 /** Train-split examples, generated once per index. */
@@ -64,7 +121,7 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
   const phases = protocol.phases(ctx);
   const down = spec.datasets[ctx.downstream];
   if (down === undefined || down.kind !== 'localisation') throw new Error(`downstream dataset '${ctx.downstream}' must be a localisation dataset`);
-  const upstreamUsed = [...new Set(phases.flatMap((p) => Object.keys(p.examples)).filter((d) => d !== ctx.downstream))];
+  const upstreamUsed = upstreamOf(phases, ctx.downstream);
   const upstream: Record<string, readonly string[]> = {};
   for (const name of upstreamUsed) {
     const d = spec.datasets[name];
@@ -73,28 +130,66 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
   }
   const trainer = new Trainer(spec.backend, { shape: down.shape, localisationClasses: down.classes, upstream, seed: seedFor(spec.seed, 'init') >>> 1 });
   const ledger = new LedgerRecorder(spec.seed);
-  const plans = phases.map((p) => planSteps(p.examples, ctx.batch, p.sampler, seedFor(spec.seed, 'plan', protocol.name, p.name)));
+  const plans = phases.map((p) => planSteps(p.examples, ctx.batch, p.sampler, planSeed(spec.seed, protocol, p)));
   const total = plans.reduce((s, p) => s + p.length, 0);
-  const finalLoss: Record<string, number> = {};
+  let finalLoss: Record<string, number> = {};
+  let firstLoss: Record<string, Record<string, number>> = {};
+  const prefix = spec.checkpoint === undefined ? 0 : (sharedPrefix(protocol, ctx, spec.seed)?.phases.length ?? 0);
+  const statePath = spec.checkpoint === undefined ? '' : join(spec.checkpoint, 'state.json');
+  let loaded = 0;
+  if (prefix > 0 && existsSync(statePath)) {
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+    trainer.assignWeights(Trainer.readWeights(join(spec.checkpoint!, 'model')).values);
+    ({ finalLoss, firstLoss } = state);
+    loaded = state.phases;
+  }
   let done = 0;
   phases.forEach((phase, pi) => {
     const plan = plans[pi]!;
     ledger.beginPhase(phase.name, samplerName(phase.sampler));
+    if (pi < loaded) {
+      // loaded from the checkpoint: replay the ledger (the same ids from the same streams), no training
+      for (const parts of plan) ledger.record(parts.map(([d, n]) => [d, ledger.stream(d, spec.datasets[d]!.sizes.train ?? 0).next(n)] as const));
+      done += plan.length;
+      spec.onStep?.({ phase: phase.name, step: plan.length, steps: plan.length, loss: finalLoss[phase.name] ?? NaN, done, total });
+      return;
+    }
     if (phase.freshOptimizers) for (const g of Object.keys(trainer.params)) trainer.resetOptimizer(g);
     const recent: number[] = [];
+    const first = new Map<string, number[]>();
     plan.forEach((parts, step) => {
       const taken = parts.map(([d, n]) => [d, ledger.stream(d, spec.datasets[d]!.sizes.train ?? 0).next(n)] as const);
       ledger.record(taken);
       const loss = trainer.step(
         taken.map(([d, ids]) => ({ dataset: d === ctx.downstream ? 'loc' : d, examples: ids.map((i) => cache.get(d, i)) })),
         warmupCosine(phase.lr, step, plan.length),
+        phase.headsOnly === true,
       );
+      const key = parts.map(([d]) => d).join('+');
+      const f = first.get(key) ?? [];
+      if (f.length < FIRST_LOSS_STEPS) first.set(key, [...f, loss]);
       recent.push(loss);
       if (recent.length > 50) recent.shift();
       done++;
       spec.onStep?.({ phase: phase.name, step: step + 1, steps: plan.length, loss, done, total });
     });
     finalLoss[phase.name] = recent.reduce((a, b) => a + b, 0) / Math.max(1, recent.length);
+    firstLoss[phase.name] = Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+    if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss });
   });
-  return { trainer, ledger: ledger.finish(), steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss };
+  return { trainer, ledger: ledger.finish(), steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded };
+}
+
+/** Saves the shared prefix: model + state into a temp directory, renamed into place (first writer wins). */
+function saveCheckpoint(dir: string, trainer: Trainer, state: CheckpointState): void {
+  const tmp = `${dir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  trainer.save(join(tmp, 'model'));
+  writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another run saved the same checkpoint first
+  }
 }

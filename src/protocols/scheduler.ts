@@ -3,10 +3,16 @@
  * (<cacheDir>/<job hash>) already holds result.json is not run again, so an interrupted or
  * failed `compare` resumes where it stopped. Jobs write into their own directory and
  * result.json last (atomically): a half-finished job is simply redone.
+ *
+ * Shared pretraining (job.ts pretrainKey): the first job of a key trains the pretraining and
+ * saves it under <checkpointRoot>/<key>; the other jobs of that key wait for it (a worker takes
+ * other work meanwhile), so it is trained once per key. Longest jobs go first, so that no
+ * worker is left with a long job at the end while the other idles.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobHash, readJobResult, type JobResult, type JobSpec } from './job.js';
+import { jobHash, pretrainKey, readJobResult, type JobResult, type JobSpec } from './job.js';
 import type { WorkerOutbound } from './job-worker.js';
 
 export interface SchedulerEvents {
@@ -16,6 +22,8 @@ export interface SchedulerEvents {
   onStart?(spec: JobSpec, worker: number): void;
   onProgress?(spec: JobSpec, worker: number, done: number, total: number, loss: number): void;
   onDone?(spec: JobSpec, worker: number, result: JobResult): void;
+  /** compare extended the LR grid past an edge these protocols chose. */
+  onExtend?(grid: readonly number[], protocols: readonly string[]): void;
 }
 
 function startWorker(): ChildProcess {
@@ -24,7 +32,12 @@ function startWorker(): ChildProcess {
   return fork(entry, [], { execArgv: isTs ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
-export async function runJobs(specs: readonly JobSpec[], cacheDir: string, workers: number, events: SchedulerEvents = {}): Promise<JobResult[]> {
+/** Steps of a job (for ordering and progress): its budget, downstream only for downstream-only. */
+export function jobSteps(s: Pick<JobSpec, 'protocol' | 'budget' | 'batch'>): number {
+  return (s.budget.downstream + (s.protocol === 'downstream-only' ? 0 : s.budget.upstream)) / s.batch;
+}
+
+export async function runJobs(specs: readonly JobSpec[], cacheDir: string, workers: number, events: SchedulerEvents = {}, checkpointRoot?: string): Promise<JobResult[]> {
   const results = new Map<string, JobResult>();
   const pending: JobSpec[] = [];
   for (const spec of specs) {
@@ -35,13 +48,42 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
       events.onCached?.(spec, cached);
     } else if (!pending.some((p) => jobHash(p) === hash)) pending.push(spec);
   }
+  pending.sort((a, b) => jobSteps(b) - jobSteps(a));
   events.onPlan?.(pending, results.size);
+  const keys = new Map<JobSpec, string | null>();
+  for (const s of pending) keys.set(s, checkpointRoot === undefined ? null : await pretrainKey(s));
+  const claimed = new Set<string>(); // pretraining keys being trained by a running job
+  let wake: () => void = () => undefined;
+  let changed = new Promise<void>((r) => (wake = r));
+  const signal = () => {
+    wake();
+    changed = new Promise<void>((r) => (wake = r));
+  };
+  const ready = (s: JobSpec) => {
+    const k = keys.get(s)!;
+    return k === null || !claimed.has(k) || existsSync(join(checkpointRoot!, k, 'state.json'));
+  };
+  /** The next job this worker may start: none waiting on a pretraining another job is training. */
+  const next = async (): Promise<JobSpec | undefined> => {
+    for (;;) {
+      if (pending.length === 0) return undefined;
+      const i = pending.findIndex(ready);
+      if (i >= 0) {
+        const [s] = pending.splice(i, 1);
+        const k = keys.get(s!)!;
+        if (k !== null) claimed.add(k);
+        return s;
+      }
+      // the checkpoint is saved mid-job, after the pretraining: look again every second too
+      await Promise.race([changed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+  };
   const failures: string[] = [];
   const pool = Array.from({ length: Math.min(workers, pending.length) }, () => startWorker());
   try {
     await Promise.all(
       pool.map(async (child, w) => {
-        for (let spec = pending.shift(); spec !== undefined; spec = pending.shift()) {
+        for (let spec = await next(); spec !== undefined; spec = await next()) {
           const dir = join(cacheDir, jobHash(spec));
           events.onStart?.(spec, w);
           const outcome = await new Promise<WorkerOutbound>((resolve) => {
@@ -56,8 +98,11 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
             const onExit = (code: number | null) => resolve({ kind: 'failed', error: `worker process exited (code ${code})` });
             child.on('message', onMessage);
             child.once('exit', onExit);
-            child.send({ kind: 'job', spec, dir });
+            child.send({ kind: 'job', spec, dir, checkpointRoot });
           });
+          const key = keys.get(spec)!;
+          if (outcome.kind !== 'done' && key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key); // another job may train it
+          signal();
           if (outcome.kind === 'done') {
             const r = readJobResult(dir)!;
             results.set(r.hash, r);

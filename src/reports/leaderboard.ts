@@ -44,9 +44,14 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push(`Command: \`${command}\``, '');
   out.push(
     `Budget (${c.budgetMode}): ${c.budget.downstream} ${c.downstream} examples, ${c.budget.upstream} upstream examples; batch ${c.batch}; sampler ${c.sampler}; ` +
-      `${c.seeds} seed(s); LR grid ${c.lrGrid.join(', ')} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
+      `${c.seeds} seed(s); LR grid ${doc.lrGrid.join(', ')}${doc.lrGrid.length !== c.lrGrid.length ? ` (extended from ${c.lrGrid.join(', ')}: a protocol chose an edge)` : ''} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
     '',
   );
+  if (doc.sanity.length > 0) {
+    out.push('## Sanity checks: baseline may be broken', '');
+    for (const w of doc.sanity) out.push(`- **${mdEscape(w)}**`);
+    out.push('');
+  }
   out.push('## Leaderboard (test split)', '');
   out.push('Cells: mean' + (c.seeds > 1 ? ' ± std over seeds' : '') + (c.resamples > 0 ? ` [95% bootstrap CI over test keyframes, ${c.resamples} resamples]` : '') + '. Groups: tertiles of the train counts (below).', '');
   out.push(leaderboardTable(doc.leaderboard, false), '');
@@ -65,6 +70,9 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
       '',
     );
   }
+  out.push('## Training practice (every protocol alike)', '');
+  out.push(mdTable(['choice', 'value'], Object.entries(doc.practice).map(([k, v]) => [k, mdEscape(String(v))])), '');
+  if (doc.sanity.length === 0) out.push('Sanity checks: no transfer protocol below downstream-only, no phase starting far above a from-scratch loss.', '');
   out.push('## Groups', '');
   out.push(mdTable(['group', 'classes (train count)'], Object.entries(doc.groups).filter(([g]) => g !== 'overall').map(([g, v]) => [g, v.names.map((n) => `${mdEscape(n)} (${doc.trainCounts[n]})`).join(', ')])), '');
   out.push('## Budget ledger', '');

@@ -24,6 +24,9 @@ export const NECK = 64;
 export const ROI_ROWS = 10; // 3×3 samples + 1 global row
 export const ROI_FEATURES = ROI_ROWS * NECK;
 export const CONTEXT_SCALE = 1.5;
+export const LOC_BIAS_INIT = -2;
+/** How every head starts, for every protocol alike (recorded in reports). */
+export const HEAD_INIT = `zero weights; bias ${LOC_BIAS_INIT} (localisation), 0 (upstream)`;
 
 export interface ModelSpec {
   /** Frames per clip (input channels). */
@@ -72,10 +75,14 @@ export function createParams(tf: Tf, spec: ModelSpec, seed: number, weights?: Re
   v('trunk', 'c3b', [32], fill([32], 0));
   v('trunk', 'nw', [1, 1, 32, NECK], he([1, 1, 32, NECK], 32));
   v('trunk', 'nb', [NECK], fill([NECK], 0));
-  v('loc', 'w', [ROI_FEATURES, spec.localisationClasses], he([ROI_FEATURES, spec.localisationClasses], ROI_FEATURES, 0.5));
-  v('loc', 'b', [spec.localisationClasses], fill([spec.localisationClasses], -2)); // start near the base rate
+  // Heads start with zero weights (HEAD_INIT): a new head then outputs its bias whatever the
+  // trunk's feature scale, so a pretrained trunk's first finetune losses equal a fresh one's.
+  // A random head on pretrained features started pretrain-finetune at losses of 63-125 (vs ~4)
+  // and left it below training from scratch (issue 8).
+  v('loc', 'w', [ROI_FEATURES, spec.localisationClasses], fill([ROI_FEATURES, spec.localisationClasses], 0));
+  v('loc', 'b', [spec.localisationClasses], fill([spec.localisationClasses], LOC_BIAS_INIT)); // start near the base rate
   for (const [name, k] of Object.entries(spec.upstream)) {
-    v(`up:${name}`, 'w', [NECK, k], he([NECK, k], NECK, 0.5));
+    v(`up:${name}`, 'w', [NECK, k], fill([NECK, k], 0));
     v(`up:${name}`, 'b', [k], fill([k], 0));
   }
   return groups;

@@ -85,10 +85,10 @@ export class Trainer {
   /**
    * One optimizer step. `parts`: examples per dataset — one part normally, several for a
    * mixed batch (losses weighted by each part's share of the batch). Dataset 'loc' is the
-   * downstream set; others are upstream heads. Updates the trunk and the heads involved only.
-   * Returns the loss.
+   * downstream set; others are upstream heads. Updates the trunk (unless `headsOnly`: a linear
+   * probe) and the heads involved only. Returns the loss.
    */
-  step(parts: readonly { dataset: string; examples: readonly (LocalisationExample | ClassificationExample)[] }[], lr: number): number {
+  step(parts: readonly { dataset: string; examples: readonly (LocalisationExample | ClassificationExample)[] }[], lr: number, headsOnly = false): number {
     const tf = this.backend.tf;
     const shape = this.config.shape;
     const total = parts.reduce((s, p) => s + p.examples.length, 0);
@@ -120,7 +120,7 @@ export class Trainer {
           terms.push(() => (tf.losses.softmaxCrossEntropy(y, this.forward.classify(headParams, this.forward.trunk(this.params['trunk']!, x))) as tfType.Scalar).mul(weight) as tfType.Scalar);
         }
       }
-      const groups = ['trunk', ...new Set(heads)];
+      const groups = [...(headsOnly ? [] : ['trunk']), ...new Set(heads)];
       const vars = groups.flatMap((g) => Object.values(this.params[g]!));
       const { value, grads } = tf.variableGrads(() => terms.map((t) => t()).reduce((a, b) => a.add(b)) as tfType.Scalar, vars);
       for (const group of groups) {
@@ -205,8 +205,8 @@ export class Trainer {
     renameSync(tmpM, join(dir, 'model.json'));
   }
 
-  static load(backend: LoadedBackend, dir: string): Trainer {
-    const tf = backend.tf;
+  /** A saved model's config and weights (group/name → values). */
+  static readWeights(dir: string): { config: TrainerConfig; values: Map<string, Float32Array> } {
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
       format: string;
       config: TrainerConfig;
@@ -221,7 +221,24 @@ export class Trainer {
       if (e.offset + n > weights.length) throw new Error(`${join(dir, manifest.weights.file)}: too short for ${e.group}/${e.name}`);
       values.set(`${e.group}/${e.name}`, weights.slice(e.offset, e.offset + n));
     }
-    return new Trainer(backend, manifest.config, values);
+    return { config: manifest.config, values };
+  }
+
+  static load(backend: LoadedBackend, dir: string): Trainer {
+    const { config, values } = Trainer.readWeights(dir);
+    return new Trainer(backend, config, values);
+  }
+
+  /** Overwrites every parameter with saved values (group/name → values; all must be present). */
+  assignWeights(values: ReadonlyMap<string, Float32Array>): void {
+    const tf = this.backend.tf;
+    for (const [group, vars] of Object.entries(this.params)) {
+      for (const [name, v] of Object.entries(vars)) {
+        const saved = values.get(`${group}/${name}`);
+        if (saved === undefined || saved.length !== v.size) throw new Error(`saved weights: ${group}/${name} missing or of the wrong size (want ${v.size})`);
+        tf.tidy(() => v.assign(tf.tensor(saved, v.shape)));
+      }
+    }
   }
 
   dispose(): void {

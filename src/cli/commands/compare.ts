@@ -4,10 +4,11 @@
  */
 import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CompareError, defaultBudget, runCompare, type CompareConfig, type CompareDoc } from '../../protocols/compare.js';
+import { CompareError, DEFAULT_LR_GRID, defaultBudget, runCompare, type CompareConfig, type CompareDoc } from '../../protocols/compare.js';
 import { BUILTIN_PROTOCOLS } from '../../protocols/protocol.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { parseSampler } from '../../protocols/sampler.js';
+import { jobSteps } from '../../protocols/scheduler.js';
 import { BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
 import { writeReportFiles } from '../../reports/atomic-write.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
@@ -26,6 +27,7 @@ export interface CompareOptions {
   protocols: string;
   protocol?: string[];
   lrGrid?: string;
+  lrExtend: string;
   pretrainLr: string;
   sampler: string;
   batch: string;
@@ -79,11 +81,14 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   }
   const protocols = [...opts.protocols.split(',').map((s) => s.trim()).filter(Boolean), ...(opts.protocol ?? [])];
   for (const p of protocols) if (!BUILTIN_PROTOCOLS.includes(p) && !existsSync(p)) throw new UsageError(`unknown protocol '${p}' (built in: ${BUILTIN_PROTOCOLS.join(', ')}; or a module path)`);
-  const lrGrid = (opts.lrGrid ?? (quick ? '0.003' : '0.003,0.006')).split(',').map((s) => num('lr-grid', s.trim()));
+  const lrGrid = (opts.lrGrid ?? (quick ? '0.003' : DEFAULT_LR_GRID)).split(',').map((s) => num('lr-grid', s.trim()));
+  const lrExtend = Number(opts.lrExtend);
+  if (!Number.isInteger(lrExtend) || lrExtend < 0) throw new UsageError(`--lr-extend must be a non-negative integer (got '${opts.lrExtend}')`);
   const cfg: CompareConfig = {
     protocols,
     seeds: num('seeds', opts.seeds, true),
     lrGrid,
+    lrExtend,
     pretrainLr: num('pretrain-lr', opts.pretrainLr),
     budgetMode: opts.budget as BudgetMode,
     budget,
@@ -103,8 +108,6 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   const t0 = performance.now();
   process.stderr.write(`compare: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s) × ${cfg.lrGrid.length} LR(s) on ${cfg.workers} worker process(es); results cache ${cacheDir}\n`);
   // progress: all pending jobs' steps in one bar, labelled with what each worker runs
-  const stepsOf = (s: { protocol: string; budget: { downstream: number; upstream: number }; batch: number }) =>
-    (s.budget.downstream + (s.protocol === 'downstream-only' ? 0 : s.budget.upstream)) / s.batch;
   let bar: ReturnType<typeof progress> | null = null;
   const running = new Map<number, { label: string; done: number }>();
   let finishedSteps = 0;
@@ -113,8 +116,10 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   try {
     doc = await runCompare(cfg, cacheDir, {
       onPlan: (pending, fromCache) => {
-        cached = fromCache;
-        if (pending.length > 0) bar = progress(pending.reduce((s, p) => s + stepsOf(p), 0), 'compare');
+        cached += fromCache;
+        (bar as ReturnType<typeof progress> | null)?.stop();
+        finishedSteps = 0;
+        bar = pending.length > 0 ? progress(pending.reduce((s, p) => s + jobSteps(p), 0), 'compare') : null;
       },
       onStart: (spec, w) => running.set(w, { label: `${spec.protocol} s${spec.seed} lr${spec.lr}`, done: 0 }),
       onProgress: (spec, w, done, total, loss) => {
@@ -124,8 +129,9 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
       onDone: (_spec, w, r) => {
         finishedSteps += r.steps;
         running.delete(w);
-        process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s\n`);
+        process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.pretrainCheckpoint !== null ? ' (shared pretraining)' : ''}\n`);
       },
+      onExtend: (grid, edge) => process.stderr.write(`compare: ${edge.join(', ')} chose an edge of the LR grid; extending it for every protocol to ${grid.join(', ')}\n`),
     });
   } catch (err) {
     if (err instanceof CompareError) {
@@ -156,6 +162,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   else {
     process.stdout.write(`\n${doc.claim}\n`);
     for (const r of doc.leaderboard) process.stdout.write(`  ${r.protocol.padEnd(20)} test mAP ${r.mAP.mean.toFixed(4)}  head ${r.head.mean.toFixed(3)}  mid ${r.mid.mean.toFixed(3)}  tail ${r.tail.mean.toFixed(3)}\n`);
+    for (const w of doc.sanity) process.stdout.write(`  WARNING: ${w}\n`);
     for (const p of doc.paired) process.stdout.write(`  ${p.protocol} − ${p.baseline}: ${p.delta['overall']!.estimate >= 0 ? '+' : ''}${p.delta['overall']!.estimate.toFixed(4)} [${p.delta['overall']!.lo.toFixed(4)}, ${p.delta['overall']!.hi.toFixed(4)}]\n`);
     process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); reports/latest -> ${basename(out)}\n`);
   }
