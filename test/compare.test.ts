@@ -79,6 +79,23 @@ describe('compare (tiny budget)', { timeout: 240_000 }, () => {
     expect(readFileSync(join(dir, 'leaderboard.md'), 'utf8')).toContain('Budget (equal-total)');
   });
 
+  it('pairs every protocol with each transfer baseline present; pretrain-finetune and LP-FT share one pretraining', async () => {
+    const dir = join(root, 'two-baselines');
+    const r = await cli(['compare', ...tiny, '--protocols', 'pretrain-finetune,linear-probe-finetune,cofinetune', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = readJson(join(dir, 'result.json'));
+    const pairs = doc.paired.map((p: { protocol: string; baseline: string }) => `${p.protocol} vs ${p.baseline}`).sort();
+    expect(pairs).toEqual(['cofinetune vs linear-probe-finetune', 'cofinetune vs pretrain-finetune', 'linear-probe-finetune vs pretrain-finetune', 'pretrain-finetune vs linear-probe-finetune']);
+    const md = readFileSync(join(dir, 'leaderboard.md'), 'utf8');
+    expect(md).toContain('## Paired comparison with pretrain-finetune');
+    expect(md).toContain('## Paired comparison with linear-probe-finetune');
+    const runs = Object.fromEntries(doc.runs.map((x: { protocol: string; dir: string }) => [x.protocol, readJson(join(x.dir, 'result.json'))]));
+    expect(runs['pretrain-finetune'].pretrainCheckpoint).toMatch(/^[0-9a-f]{20}$/);
+    expect(runs['linear-probe-finetune'].pretrainCheckpoint).toBe(runs['pretrain-finetune'].pretrainCheckpoint);
+    expect(runs['cofinetune'].pretrainCheckpoint).toBeNull();
+    expect(runs['linear-probe-finetune'].ledger.totals).toEqual(runs['pretrain-finetune'].ledger.totals);
+  });
+
   it('leaderboard merges result files', async () => {
     const r = await cli(['leaderboard', join(out, 'result.json'), join(root, 'cmp-again', 'result.json')]);
     expect(r.code).toBe(0);

@@ -31,6 +31,8 @@ import { dirname, join } from 'node:path';
 
 export const COMPARE_SCHEMA_VERSION = 1;
 export const BASELINE_PROTOCOL = 'pretrain-finetune';
+/** Transfer baselines every other protocol is paired with, when they are in the comparison. */
+export const PAIRED_BASELINES = [BASELINE_PROTOCOL, 'linear-probe-finetune'] as const;
 /** The default LR grid, the same for every protocol: below and above the prototype's 0.003. */
 export const DEFAULT_LR_GRID = '0.0015,0.003,0.006';
 const GROUPS = ['overall', 'head', 'mid', 'tail'] as const;
@@ -246,14 +248,14 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
 
   const paired: PairedComparison[] = [];
   const baseline = protocols.find((p) => p.name === BASELINE_PROTOCOL);
-  if (baseline !== undefined) {
-    for (const p of protocols.filter((q) => q !== baseline)) {
+  for (const base of protocols.filter((p) => (PAIRED_BASELINES as readonly string[]).includes(p.name))) {
+    for (const p of protocols.filter((q) => q !== base)) {
       const a = ranked.get(p.name)!;
-      const b = ranked.get(baseline.name)!;
-      const delta = pairedBootstrap(a.map((x, s) => ({ a: x, b: b[s]! })), groupIds, Math.max(1, cfg.resamples), 101);
+      const b = ranked.get(base.name)!;
+      const delta = pairedBootstrap(a.map((x, s) => ({ a: x, b: b[s]! })), groupIds, Math.max(1, cfg.resamples), 101); // the same resamples for every pair
       const sa = selected.get(p.name)!.map(groupScores);
-      const sb = selected.get(baseline.name)!.map(groupScores);
-      paired.push({ protocol: p.name, baseline: baseline.name, delta, perSeed: sa.map((s, seed) => ({ seed, delta: s.overall - sb[seed]!.overall })) });
+      const sb = selected.get(base.name)!.map(groupScores);
+      paired.push({ protocol: p.name, baseline: base.name, delta, perSeed: sa.map((s, seed) => ({ seed, delta: s.overall - sb[seed]!.overall })) });
     }
   }
 

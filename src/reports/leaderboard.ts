@@ -55,13 +55,14 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push('## Leaderboard (test split)', '');
   out.push('Cells: mean' + (c.seeds > 1 ? ' ± std over seeds' : '') + (c.resamples > 0 ? ` [95% bootstrap CI over test keyframes, ${c.resamples} resamples]` : '') + '. Groups: tertiles of the train counts (below).', '');
   out.push(leaderboardTable(doc.leaderboard, false), '');
-  if (doc.paired.length > 0) {
-    out.push(`## Paired comparison with ${doc.paired[0]!.baseline}`, '');
+  for (const baseline of [...new Set(doc.paired.map((p) => p.baseline))]) {
+    const pairs = doc.paired.filter((p) => p.baseline === baseline);
+    out.push(`## Paired comparison with ${baseline}`, '');
     out.push(`Δ test mAP, paired bootstrap 95% CI over test keyframes${c.seeds > 1 ? ' (mean over seeds)' : ''}.`, '');
     out.push(
       mdTable(
         ['protocol', 'Δ mAP', 'Δ head', 'Δ mid', 'Δ tail', 'per-seed Δ mAP'],
-        doc.paired.map((p) => [
+        pairs.map((p) => [
           mdEscape(p.protocol),
           ...['overall', 'head', 'mid', 'tail'].map((g) => `${signed(p.delta[g]!.estimate)} [${signed(p.delta[g]!.lo)}, ${signed(p.delta[g]!.hi)}]`),
           p.perSeed.map((s) => signed(s.delta)).join(', '),
