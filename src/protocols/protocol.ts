@@ -17,6 +17,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { splitUpstream } from './budget.js';
+import { FEATURE_NORM } from '../trainers/model.js';
 import type { SamplerSpec } from './sampler.js';
 
 export interface ProtocolContext {
@@ -58,6 +59,7 @@ export const LPFT_PROBE_SHARE = 0.25;
  */
 export const TRAINING_PRACTICE = {
   headInit: 'new heads: zero weights; bias -2 (localisation, near the base rate), 0 (upstream)',
+  featureNorm: FEATURE_NORM,
   optimizer: 'Adam (tfjs defaults, no weight decay), one per parameter group; a head steps only on its own batches',
   schedule: 'per phase: 5% linear warm-up, then cosine to 0',
   phases: 'every phase starts with fresh optimizer state (finetuning after pretraining, LP-FT probe and finetune)',

@@ -5,7 +5,7 @@
  *
  *   clip  [B, 32, 32, T]  (early fusion: the T frames are the input channels)
  *   trunk conv3×3/2 (T→16) → conv3×3/2 (16→32) → conv3×3/1 (32→32) → conv1×1 neck (32→64), ReLU
- *         → feature map F [B, 8·8, 64]
+ *         → per-cell LayerNorm over the 64 channels (no affine) → feature map F [B, 8·8, 64]
  *   localisation head: per box, 3×3 bilinear samples of F (box enlarged ×1.5 for context)
  *         and the clip's mean feature (global context, so interactions with a partner outside
  *         the box are learnable) → [boxes, 10·64] → linear → per-class sigmoid
@@ -25,6 +25,9 @@ export const ROI_ROWS = 10; // 3×3 samples + 1 global row
 export const ROI_FEATURES = ROI_ROWS * NECK;
 export const CONTEXT_SCALE = 1.5;
 export const LOC_BIAS_INIT = -2;
+export const FEATURE_NORM_EPS = 1e-5;
+/** What the heads see, for every protocol alike (recorded in reports). */
+export const FEATURE_NORM = 'per-cell LayerNorm over the 64 trunk channels, no affine, before every head';
 /** How every head starts, for every protocol alike (recorded in reports). */
 export const HEAD_INIT = `zero weights; bias ${LOC_BIAS_INIT} (localisation), 0 (upstream)`;
 
@@ -99,7 +102,13 @@ export function makeForward(tf: Tf) {
     // the 1×1 neck as a convolution: XNNPACK convs run ~10× faster than wasm matmuls here
     const neck = tf.relu(conv2d(h, t['nw'] as tfType.Tensor4D, 1, 0).add(t['nb']!));
     const [b, hh, ww] = neck.shape;
-    return neck.reshape([b, hh * ww, NECK]);
+    // LayerNorm before the heads (as ViT/ViViT end their encoders): without it, 2000 upstream
+    // steps grew the ROI features ~90× (mean |f| 0.17 → 14.3) and a new head's Adam steps on
+    // them overshot — LP-FT's probe rose from loss 1.3 to 4.5 even at LR 0.0015 (issue 8).
+    // No affine: the feature scale is the same for a fresh and a pretrained trunk.
+    const cells = neck.reshape([b, hh * ww, NECK]) as tfType.Tensor3D;
+    const { mean, variance } = tf.moments(cells, -1, true);
+    return cells.sub(mean).div(variance.add(FEATURE_NORM_EPS).sqrt()) as tfType.Tensor3D;
   }
   const roiPool = makeRoiPool(tf);
   /** Localisation logits for boxes (taps from roiTaps) → [B·R, classes]. */

@@ -10,12 +10,12 @@
  *                                           label-map order
  *
  * A detection's score is then (person-detector score) × (action probability), as in `predict`.
- * The graph mirrors model.ts op for op (opset 17): the normalisation, 3 convs + 1×1 neck (NCHW),
- * ROI pooling written out as sample-coordinate arithmetic + GatherND of the 4 bilinear taps, the
+ * The graph mirrors model.ts op for op (opset 17): the normalisation, 3 convs + 1×1 neck (NCHW), the
+ * per-cell LayerNorm, ROI pooling written out as sample-coordinate arithmetic + GatherND of the 4 bilinear taps, the
  * mean feature, the linear head, a sigmoid.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { CONTEXT_SCALE, FEATURE_SIZE, NECK } from './model.js';
+import { CONTEXT_SCALE, FEATURE_NORM_EPS, FEATURE_SIZE, NECK } from './model.js';
 import { concat, msg, modelProto, node, str, tensor, valueInfo, DT, type Attr } from './onnx-proto.js';
 import type { Trainer } from './trainer.js';
 
@@ -83,7 +83,11 @@ export function exportOnnx(trainer: Trainer, version: string): Uint8Array {
   h = conv(h, 'c3', 1, 1);
   h = conv(h, 'n', 1, 0); // [N, 64, 8, 8]
   const cells = FEATURE_SIZE * FEATURE_SIZE;
-  const feats = g.one('Transpose', [g.one('Reshape', [h, g.i64('shape_cells', [0, NECK, cells])])], [{ name: 'perm', ints: [0, 2, 1] }]); // [N, 64 cells, 64]
+  const raw = g.one('Transpose', [g.one('Reshape', [h, g.i64('shape_cells', [0, NECK, cells])])], [{ name: 'perm', ints: [0, 2, 1] }]); // [N, 64 cells, 64]
+  // per-cell LayerNorm over channels, no affine (model.ts): spelled out, as tfjs computes it
+  const centred = g.one('Sub', [raw, g.one('ReduceMean', [raw], [{ name: 'axes', ints: [2] }, { name: 'keepdims', i: 1 }])]);
+  const variance = g.one('ReduceMean', [g.one('Mul', [centred, centred])], [{ name: 'axes', ints: [2] }, { name: 'keepdims', i: 1 }]);
+  const feats = g.one('Div', [centred, g.one('Sqrt', [g.one('Add', [variance, g.f32('norm_eps', [], [FEATURE_NORM_EPS])])])]);
 
   // ROI sample points: 3×3 bin centres of the box enlarged ×1.5, in feature-cell coordinates, clamped
   const [x1, y1, x2, y2] = g.op('Split', ['boxes', g.i64('split4', [1, 1, 1, 1])], [{ name: 'axis', i: 2 }], 4) as [string, string, string, string]; // [N,R,1]
