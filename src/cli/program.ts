@@ -71,6 +71,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--protocols <list>', 'built-in protocols', 'downstream-only,pretrain-finetune,linear-probe-finetune,cofinetune,multi-cofinetune')
     .option('--protocol <module>', 'add a plug-in protocol module (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--lr-grid <lrs>', 'learning rates tried for every protocol (default 0.0015,0.003,0.006; --quick 0.003)')
+    .option('--lr-from <file|none>', 'run each protocol at the LR tuned by an earlier compare (its tuned-lr.json); default: baselines/tuned-lr.json when it was tuned for this setting, else search --lr-grid')
     .option('--lr-extend <n>', 'times the grid may be extended ×2 past an edge a protocol chose (0: fail at once)', '2')
     .option('--pretrain-lr <lr>', 'fixed LR of upstream pretraining phases', '0.003')
     .option('--sampler <name>', 'weighted-without-replacement | proportional | temperature=T | uniform | mixed-batch', 'weighted-without-replacement')
@@ -80,6 +81,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--resamples <n>', 'bootstrap resamples for CIs (0 = none)', '1000')
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>/)')
     .option('--json', 'print result.json to stdout')
+    .option('--plan', 'print what would run (protocols, seeds, LRs and where they come from) and exit')
     .action(async (opts) => {
       const { compareCommand } = await import('./commands/compare.js');
       setExit(await compareCommand(opts, process.argv.slice(2)));

@@ -6,7 +6,9 @@
  *   2. check = ledgers that must be equal are (else CompareError: no report)
  *   3. pick  = per protocol, the LR with the best mean val frame-mAP over seeds; if that is an
  *              edge of the grid, the grid (for every protocol) is extended ×2 past it and the
- *              new runs added, up to `lrExtend` times; still on an edge → CompareError
+ *              new runs added, up to `lrExtend` times; still on an edge → CompareError.
+ *              With `tunedLr` (an earlier search of the same setting, tuned-lr.ts) each
+ *              protocol runs at its tuned LR only, and the report says where it came from
  *   4. score = test frame-mAP overall and per head/mid/tail group (tertiles of train counts),
  *              mean ± std over seeds with a 95% bootstrap CI over test keyframes; paired
  *              bootstrap of each protocol's difference to pretrain-finetune
@@ -27,6 +29,7 @@ import { loadDatasets, protocolSourceHash, type JobResult, type JobSpec } from '
 import { ledgerMismatches } from './ledger.js';
 import { resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
+import { tunedLrDoc, type TunedLrDoc } from './tuned-lr.js';
 import { dirname, join } from 'node:path';
 
 export const COMPARE_SCHEMA_VERSION = 1;
@@ -52,6 +55,17 @@ export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | '
   readonly workers: number;
   readonly resamples: number;
   readonly quick: boolean;
+  /** Run each protocol at this LR (from an earlier search, tuned-lr.ts) instead of searching the grid. */
+  readonly tunedLr?: TunedLrs;
+}
+
+/** LRs tuned by an earlier compare: where from, and protocol name → LR. */
+export interface TunedLrs {
+  readonly source: string;
+  readonly command: string;
+  readonly seeds: number;
+  readonly grid: readonly number[];
+  readonly lrs: Readonly<Record<string, number>>;
 }
 
 export function defaultBudget(quick: boolean, scale: number, batch = DEFAULT_BATCH): { downstream: number; upstream: number } {
@@ -98,8 +112,12 @@ export interface CompareDoc {
   readonly kind: 'compare';
   readonly claim: string;
   readonly config: CompareConfig;
-  /** The LR grid every protocol was run on, after any extension past an edge. */
+  /** The LR grid every protocol was run on, after any extension past an edge (with tuned LRs: the grid they were tuned on). */
   readonly lrGrid: readonly number[];
+  /** Where the LRs came from, in plain words. */
+  readonly lrSource: string;
+  /** This comparison's LR search, for reuse (null: LRs were not searched here, or one LR only). */
+  readonly tuning: TunedLrDoc | null;
   /** The training practice every protocol got (head init, optimizer, schedule, LR selection). */
   readonly practice: typeof TRAINING_PRACTICE;
   /** Sanity-guard warnings in plain words (empty: none fired). */
@@ -120,9 +138,12 @@ function cell(values: number[], ci: Interval | null): Cell {
 }
 
 /** Runs (or resumes) the comparison and builds its document. */
-export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}): Promise<CompareDoc> {
+export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}, command = 'cft-bench compare'): Promise<CompareDoc> {
   const protocols: Protocol[] = [];
   for (const p of cfg.protocols) protocols.push(await resolveProtocol(p));
+  const tuned = cfg.tunedLr;
+  const missing = protocols.filter((p) => tuned !== undefined && !(tuned.lrs[p.name]! > 0)).map((p) => p.name);
+  if (missing.length > 0) throw new CompareError(`no tuned LR for ${missing.join(', ')} (from ${tuned!.source})`);
   const specFor = (pi: number, seed: number, lr: number): JobSpec => {
     const p = protocols[pi]!;
     // equal-total: downstream-only spends the whole total on its only dataset
@@ -149,17 +170,14 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   let specs: JobSpec[] = [];
   let results: JobResult[] = [];
   let chosenLr = new Map<string, number>();
+  const meanVal = (pi: number, lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + r.scores.val!.mAP, 0) / cfg.seeds;
   for (let extensions = 0; ; extensions++) {
-    specs = protocols.flatMap((_, pi) => Array.from({ length: cfg.seeds }, (_, seed) => grid.map((lr) => specFor(pi, seed, lr))).flat());
+    const lrsOf = (pi: number) => (tuned !== undefined ? [tuned.lrs[protocols[pi]!.name]!] : grid);
+    specs = protocols.flatMap((_, pi) => Array.from({ length: cfg.seeds }, (_, seed) => lrsOf(pi).map((lr) => specFor(pi, seed, lr))).flat());
     results = await runJobs(specs, cacheDir, cfg.workers, events, checkpointRoot);
     // 3. one LR per protocol: best mean val mAP over seeds (ties: the lower LR)
-    chosenLr = new Map(
-      protocols.map((p, pi) => {
-        const meanVal = (lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + r.scores.val!.mAP, 0) / cfg.seeds;
-        return [p.name, grid.reduce((best, lr) => (meanVal(lr) > meanVal(best) ? lr : best))];
-      }),
-    );
-    if (grid.length < 2) break; // one LR: nothing selected, nothing to extend (reported as such)
+    chosenLr = new Map(protocols.map((p, pi) => [p.name, lrsOf(pi).reduce((best, lr) => (meanVal(pi, lr) > meanVal(pi, best) ? lr : best))]));
+    if (tuned !== undefined || grid.length < 2) break; // tuned, or one LR: nothing selected, nothing to extend (reported as such)
     const low = [...chosenLr].filter(([, lr]) => lr === grid[0]).map(([p]) => p);
     const high = [...chosenLr].filter(([, lr]) => lr === grid[grid.length - 1]).map(([p]) => p);
     if (low.length === 0 && high.length === 0) break;
@@ -176,8 +194,9 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   // 2. ledgers: same examples of every dataset two protocols share (equal), or same totals (equal-total)
   const mustMatch = cfg.budgetMode === 'equal' ? [cfg.downstream, ...cfg.upstream] : [];
   for (let seed = 0; seed < cfg.seeds; seed++) {
-    for (const lr of grid) {
-      const runs = cfg.protocols.map((p, i) => ({ name: protocols[i]!.name, ledger: byKey(p, seed, lr).ledger }));
+    // (ledgers do not depend on the LR; with tuned LRs each protocol's own run is checked)
+    for (const lr of tuned !== undefined ? [null] : grid) {
+      const runs = cfg.protocols.map((p, i) => ({ name: protocols[i]!.name, ledger: byKey(p, seed, lr ?? chosenLr.get(protocols[i]!.name)!).ledger }));
       const single = runs.filter((_, i) => protocols[i]!.upstream !== 'all');
       // equal: the same examples of each dataset; equal-total: only the same total (checked below)
       const problems = cfg.budgetMode === 'equal' ? [...ledgerMismatches(runs, [cfg.downstream]), ...ledgerMismatches(single, mustMatch.filter((d) => d !== cfg.downstream))] : [];
@@ -189,7 +208,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
         const all = new Set(runs.map((r) => totalOf(r, [cfg.downstream, ...cfg.upstream])));
         if (all.size > 1) problems.push(`total examples differ: ${runs.map((r) => `${r.name} ${totalOf(r, [cfg.downstream, ...cfg.upstream])}`).join(', ')}`);
       }
-      if (problems.length > 0) throw new CompareError(`budget ledgers that must be equal are not (seed ${seed}, lr ${lr}):\n  ${problems.join('\n  ')}`);
+      if (problems.length > 0) throw new CompareError(`budget ledgers that must be equal are not (seed ${seed}, lr ${lr ?? 'tuned'}):\n  ${problems.join('\n  ')}`);
     }
   }
 
@@ -274,14 +293,23 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   }
 
   const sanity = sanityWarnings(protocols, leaderboard, selected);
+  const lrSource =
+    tuned !== undefined
+      ? `one LR per protocol, tuned on val by an earlier search of this setting (${tuned.source}: grid ${tuned.grid.join(', ')}, ${tuned.seeds} seed(s), \`${tuned.command}\`)`
+      : grid.length > 1
+        ? 'one LR per protocol selected on val from the same grid'
+        : 'one LR for all (not tuned)';
+  const tuning = tuned === undefined && grid.length > 1 ? tunedLrDoc(cfg, command, grid, chosenLr, (p, lr) => meanVal(protocols.findIndex((q) => q.name === p), lr)) : null;
   return {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     kind: 'compare',
     claim: cfg.quick
       ? 'pipeline check, no claim (--quick: budgets too small for a reliable ordering)'
-      : `equal data budgets (${cfg.budgetMode}); ${grid.length > 1 ? 'one LR per protocol selected on val from the same grid' : 'one LR for all (not tuned)'}; scores on test`,
+      : `equal data budgets (${cfg.budgetMode}); ${lrSource}; scores on test`,
     config: cfg,
-    lrGrid: grid,
+    lrGrid: tuned !== undefined ? tuned.grid : grid,
+    lrSource,
+    tuning,
     practice: TRAINING_PRACTICE,
     sanity,
     groups: Object.fromEntries(Object.entries(groupIds).map(([g, ids]) => [g, { ids, names: ids.map((id) => name.get(id)!) }])),

@@ -44,7 +44,7 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push(`Command: \`${command}\``, '');
   out.push(
     `Budget (${c.budgetMode}): ${c.budget.downstream} ${c.downstream} examples, ${c.budget.upstream} upstream examples; batch ${c.batch}; sampler ${c.sampler}; ` +
-      `${c.seeds} seed(s); LR grid ${doc.lrGrid.join(', ')}${doc.lrGrid.length !== c.lrGrid.length ? ` (extended from ${c.lrGrid.join(', ')}: a protocol chose an edge)` : ''} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
+      `${c.seeds} seed(s); ${c.tunedLr !== undefined ? `LRs: ${doc.lrSource}` : `LR grid ${doc.lrGrid.join(', ')}${doc.lrGrid.length !== c.lrGrid.length ? ` (extended from ${c.lrGrid.join(', ')}: a protocol chose an edge)` : ''}`} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
     '',
   );
   if (doc.sanity.length > 0) {

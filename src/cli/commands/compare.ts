@@ -3,9 +3,11 @@
  * comparison, per-class gains plot) and `cft-bench leaderboard` (merge compare results).
  */
 import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { CompareError, DEFAULT_LR_GRID, defaultBudget, runCompare, type CompareConfig, type CompareDoc } from '../../protocols/compare.js';
-import { BUILTIN_PROTOCOLS } from '../../protocols/protocol.js';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CompareError, DEFAULT_LR_GRID, defaultBudget, runCompare, type CompareConfig, type CompareDoc, type TunedLrs } from '../../protocols/compare.js';
+import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js';
+import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { jobSteps } from '../../protocols/scheduler.js';
@@ -27,6 +29,7 @@ export interface CompareOptions {
   protocols: string;
   protocol?: string[];
   lrGrid?: string;
+  lrFrom?: string;
   lrExtend: string;
   pretrainLr: string;
   sampler: string;
@@ -36,6 +39,7 @@ export interface CompareOptions {
   resamples: string;
   out?: string;
   json?: boolean;
+  plan?: boolean;
 }
 
 const num = (name: string, text: string, int = false) => {
@@ -43,6 +47,34 @@ const num = (name: string, text: string, int = false) => {
   if (!(v > 0) || (int && !Number.isInteger(v))) throw new UsageError(`--${name} must be a positive ${int ? 'integer' : 'number'} (got '${text}')`);
   return v;
 };
+
+/** LRs tuned by the 5-seed compare of docs/results/compare-5seeds (the default setting's). */
+export const DEFAULT_TUNED_LR = fileURLToPath(new URL('../../../baselines/tuned-lr.json', import.meta.url));
+
+/**
+ * Tuned LRs for this comparison, or undefined (search the grid). Explicit `--lr-from FILE` must
+ * fit (else a usage error saying why); the default file is used when it fits and skipped, with
+ * a note, when it does not. Plug-in protocols (module paths) are always searched.
+ */
+async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<TunedLrs | undefined> {
+  const explicit = opts.lrFrom !== undefined;
+  if (opts.lrFrom === 'none' || (!explicit && (opts.lrGrid !== undefined || cfg.quick))) return undefined;
+  if (explicit && opts.lrGrid !== undefined) throw new UsageError('--lr-from and --lr-grid: give one (tuned LRs are not searched again)');
+  const file = opts.lrFrom ?? DEFAULT_TUNED_LR;
+  if (!explicit && !existsSync(file)) return undefined;
+  const doc = readTunedLr(file);
+  const skip = (reason: string) => {
+    if (explicit) throw new UsageError(`--lr-from ${file}: ${reason}`);
+    process.stderr.write(`compare: not using the tuned LRs of ${relative(process.cwd(), file)}: ${reason}; searching the LR grid\n`);
+    return undefined;
+  };
+  if (cfg.protocols.some((p) => !BUILTIN_PROTOCOLS.includes(p))) return skip('a plug-in protocol is compared (plug-ins are always searched)');
+  const names: string[] = [];
+  for (const p of cfg.protocols) names.push((await resolveProtocol(p)).name);
+  const fit = tunedLrsFor(doc, cfg, names);
+  if ('reason' in fit) return skip(fit.reason);
+  return { source: relative(process.cwd(), file) || file, command: doc.command, seeds: doc.seeds, grid: doc.grid, lrs: Object.fromEntries(fit.lrs) };
+}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
@@ -84,7 +116,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   const lrGrid = (opts.lrGrid ?? (quick ? '0.003' : DEFAULT_LR_GRID)).split(',').map((s) => num('lr-grid', s.trim()));
   const lrExtend = Number(opts.lrExtend);
   if (!Number.isInteger(lrExtend) || lrExtend < 0) throw new UsageError(`--lr-extend must be a non-negative integer (got '${opts.lrExtend}')`);
-  const cfg: CompareConfig = {
+  const searched: CompareConfig = {
     protocols,
     seeds: num('seeds', opts.seeds, true),
     lrGrid,
@@ -103,16 +135,29 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     quick,
     codeVersion: codeVersion(),
   };
+  const tunedLr = await tunedLrs(opts, searched);
+  const cfg: CompareConfig = tunedLr === undefined ? searched : { ...searched, tunedLr };
+  if (opts.plan) {
+    const perProtocol = tunedLr !== undefined ? 1 : cfg.lrGrid.length;
+    const lrText =
+      tunedLr !== undefined
+        ? `LRs tuned by ${tunedLr.source} (grid ${tunedLr.grid.join(', ')}, ${tunedLr.seeds} seed(s)): ${Object.entries(tunedLr.lrs).map(([p, lr]) => `${p} ${lr}`).join(', ')}`
+        : `LR grid ${cfg.lrGrid.join(', ')} for every protocol${cfg.lrGrid.length > 1 ? `, extended ×2 past an edge a protocol chooses (up to ${cfg.lrExtend} time(s))` : ''}`;
+    process.stdout.write(`plan: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s); ${lrText}; ${cfg.protocols.length * cfg.seeds * perProtocol} runs${tunedLr === undefined && cfg.lrGrid.length > 1 ? ' before any extension' : ''}\n`);
+    return 0;
+  }
   const out = opts.out ?? join('reports', `compare-${timestamp()}`);
   const cacheDir = join(dirname(resolve(out)), '.cache', 'runs');
   const t0 = performance.now();
-  process.stderr.write(`compare: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s) × ${cfg.lrGrid.length} LR(s) on ${cfg.workers} worker process(es); results cache ${cacheDir}\n`);
+  const lrs = tunedLr !== undefined ? `tuned LRs from ${tunedLr.source}` : `${cfg.lrGrid.length} LR(s)`;
+  process.stderr.write(`compare: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s) × ${lrs} on ${cfg.workers} worker process(es); results cache ${cacheDir}\n`);
   // progress: all pending jobs' steps in one bar, labelled with what each worker runs
   let bar: ReturnType<typeof progress> | null = null;
   const running = new Map<number, { label: string; done: number }>();
   let finishedSteps = 0;
   let cached = 0;
   let doc: CompareDoc;
+  const command = ['cft-bench', ...argv].join(' ');
   try {
     doc = await runCompare(cfg, cacheDir, {
       onPlan: (pending, fromCache) => {
@@ -132,7 +177,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
         process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.pretrainCheckpoint !== null ? ' (shared pretraining)' : ''}\n`);
       },
       onExtend: (grid, edge) => process.stderr.write(`compare: ${edge.join(', ')} chose an edge of the LR grid; extending it for every protocol to ${grid.join(', ')}\n`),
-    });
+    }, command);
   } catch (err) {
     if (err instanceof CompareError) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
@@ -143,7 +188,6 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     (bar as ReturnType<typeof progress> | null)?.stop();
   }
   if (cached > 0) process.stderr.write(`compare: ${cached} run(s) reused from the cache\n`);
-  const command = ['cft-bench', ...argv].join(' ');
   const json = JSON.stringify({ ...doc, command, wallSeconds: (performance.now() - t0) / 1e3 }, null, 2) + '\n';
   const baseline = doc.paired[0]?.baseline ?? 'pretrain-finetune';
   const points = doc.perClass.filter((c) => c.protocol !== baseline && c.gainOverBaseline !== null).map((c) => ({ protocol: c.protocol, className: c.name, group: c.group, trainCount: c.trainCount, gain: c.gainOverBaseline! }));
@@ -153,6 +197,8 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     'per_class.csv': await comparePerClassCsv(doc),
     'result.json': json,
   };
+  // the LR search, reusable by `compare --lr-from` (and as baselines/tuned-lr.json for the default setting)
+  if (doc.tuning !== null) files['tuned-lr.json'] = JSON.stringify(doc.tuning, null, 2) + '\n';
   if (points.length > 0) files['gain-vs-train-count.svg'] = await gainVsCountSvg(points, baseline, `${doc.config.downstream}: per-class gain over ${baseline}`);
   // each run's own result: per-class val/test APs, ledger, losses (its AVA files stay in the cache dir it names)
   for (const r of doc.runs) files[`runs/${r.protocol}-seed${r.seed}-lr${r.lr}.json`] = readFileSync(join(r.dir, 'result.json'), 'utf8');
