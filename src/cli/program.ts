@@ -19,9 +19,9 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('eval')
-    .description('frame-mAP of an AVA-format prediction file, with head/mid/tail groups; writes per_class.csv, summary.md, result.json')
+    .description('frame-mAP of AVA-format predictions (one file or shards), with head/mid/tail groups; writes per_class.csv, summary.md, result.json')
     .requiredOption('--gt <file>', 'ground-truth CSV (AVA format; .gz accepted)')
-    .requiredOption('--pred <file>', 'predictions CSV (AVA format; .gz accepted)')
+    .requiredOption('--pred <files...>', 'predictions CSV (AVA format; .gz accepted); several files or a quoted glob are shards of one prediction set (exact repeats across shards counted once)')
     .requiredOption('--labelmap <file>', 'label map (pbtxt, `id:` or `label_id:` form)')
     .option('--exclusions <file>', 'excluded keyframes CSV (video,timestamp)')
     .addOption(new Option('--protocol <name>', 'evaluator preset').choices(PROTOCOL_CHOICES).default('activitynet-2019'))

@@ -13,7 +13,8 @@ import type { EvalPreset } from '../metrics/presets.js';
 
 export interface EvalFilePaths {
   readonly gt: string;
-  readonly pred: string;
+  /** One prediction file, or several shards of one (prediction-shards.ts). */
+  readonly pred: string | readonly string[];
   readonly labelMap: string;
   readonly exclusions?: string;
 }

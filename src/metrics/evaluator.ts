@@ -17,6 +17,7 @@ import type { ScanCounts } from '../data/ava-csv-scanner.js';
 import { InputError } from '../data/input-error.js';
 import { readLabelMap, type LabelMap } from '../data/label-map.js';
 import { readPredictionFile } from '../data/prediction-chunk.js';
+import { mergePredictionShards, type ShardSummary } from '../data/prediction-shards.js';
 import { checkInputFile, countLinesBefore, isGzipFile } from '../data/scan-file.js';
 import { splitAtKeyframes } from '../data/split-file.js';
 import { accumulate, assemble, scoringContext, Scorer, summarize, type Evaluation, type FrameMapSummary, type PartMatches, type ScoringContext } from './frame-map.js';
@@ -54,6 +55,8 @@ export interface FrameMapRun {
   readonly exclusionKeys: number;
   /** Wall-clock seconds per phase. */
   readonly timings: { readMatch: number; accumulate: number; total: number };
+  /** When the predictions came as several shards: how they merged (null: one file). */
+  readonly shards: ShardSummary | null;
 }
 
 interface PredictionsResult {
@@ -62,7 +65,27 @@ interface PredictionsResult {
   kept: number;
 }
 
+/** Frame-mAP of prediction file(s) against GT; several prediction files are merged as shards first. */
 export async function evaluateFiles(paths: EvalFilePaths, preset: EvalPreset, opts: EvaluatorOptions = {}): Promise<FrameMapRun> {
+  const preds = typeof paths.pred === 'string' ? [paths.pred] : paths.pred;
+  if (preds.length === 0) throw new InputError('--pred', null, 'no prediction file given');
+  if (preds.length === 1) return evaluateFile({ ...paths, pred: preds[0]! }, preset, opts);
+  const t0 = performance.now();
+  const merged = await mergePredictionShards(preds);
+  try {
+    const run = await evaluateFile({ ...paths, pred: merged.path }, preset, opts);
+    const shardFiles = await Promise.all(preds.map((p) => describeFile('predictions', p)));
+    const files = run.files.flatMap((f) => (f.role === 'predictions' ? shardFiles : [f]));
+    const total = (performance.now() - t0) / 1e3;
+    return { ...run, files, shards: merged.summary, timings: { ...run.timings, readMatch: total - run.timings.accumulate, total } };
+  } catch (err) {
+    throw merged.remap(err);
+  } finally {
+    merged.dispose();
+  }
+}
+
+async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: EvalPreset, opts: EvaluatorOptions): Promise<FrameMapRun> {
   const t0 = performance.now();
   const labelMap = readLabelMap(paths.labelMap);
   checkInputFile(paths.gt);
@@ -120,6 +143,7 @@ export async function evaluateFiles(paths: EvalFilePaths, preset: EvalPreset, op
     summary,
     exclusionKeys: exclusions?.keys.length ?? 0,
     timings: { readMatch: (t1 - t0) / 1e3, accumulate: (t2 - t1) / 1e3, total: (t2 - t0) / 1e3 },
+    shards: null,
   };
 }
 

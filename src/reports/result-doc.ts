@@ -5,6 +5,7 @@
  *
  * No timestamps or timings inside: the same inputs give a byte-identical document.
  */
+import type { ShardSummary } from '../data/prediction-shards.js';
 import type { InputFileInfo } from '../data/ava-inputs.js';
 import type { FrameMapRun } from '../metrics/evaluator.js';
 import type { GroupScore } from '../metrics/class-groups.js';
@@ -49,6 +50,8 @@ export interface EvalResultDoc {
   readonly tool: { readonly name: 'cft-bench'; readonly version: string };
   readonly protocol: ProtocolFingerprint;
   readonly inputs: readonly InputFileInfo[];
+  /** Present when the predictions came as several shards: how they merged. */
+  readonly shards?: ShardSummary;
   readonly mAP: number | null;
   readonly mAPRange?: readonly [number | null, number | null];
   readonly groups: Record<string, { readonly mAP: number | null; readonly classes: number[]; readonly classesWithGt: number }>;
@@ -102,6 +105,7 @@ export function buildEvalResultDoc(run: FrameMapRun, grouping: GroupingInfo, tie
       classWithoutDetections: p.classWithoutDetections,
     },
     inputs: run.files,
+    ...(run.shards !== null ? { shards: run.shards } : {}),
     mAP: num(run.summary.mAP),
     ...(run.summary.mAPRange ? { mAPRange: [num(run.summary.mAPRange[0]), num(run.summary.mAPRange[1])] as const } : {}),
     groups: Object.fromEntries(grouping.scores.map((g) => [g.name, { mAP: num(g.mAP), classes: g.classes, classesWithGt: g.classesWithGt }])),

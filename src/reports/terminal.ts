@@ -17,6 +17,7 @@ export function evalTerminalSummary(doc: EvalResultDoc, written: string[], secon
     head.toString(),
     `groups: ${doc.grouping.rule}, counts from ${doc.grouping.countsSource}${doc.grouping.note ? ` — ${doc.grouping.note}` : ''}`,
     `rows: ${doc.counts.gt['rowsRead']} GT, ${pred['rowsRead']} predictions (${pred['scored']} scored, ${pred['overCap']} over the cap, ${pred['notInLabelMap']} not in the label map); ${doc.counts.keyframes['gtScored']} GT keyframes`,
+    ...(doc.shards !== undefined ? [`${doc.shards.files.length} prediction shards merged: ${doc.shards.duplicateRows} rows repeated across shards counted once (${doc.shards.sharedKeyframes} keyframes in more than one shard)`] : []),
     `${seconds.toFixed(2)} s`,
     ...written.map((w) => `wrote ${w}`),
   ];

@@ -2,7 +2,9 @@
  * `cft-bench eval`: frame-mAP of a prediction file against AVA-format GT, with head/mid/tail
  * groups; writes per_class.csv, summary.md and result.json (atomically) into --out.
  */
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
+import { globSync, isDynamicPattern } from 'tinyglobby';
+import { InputError } from '../../data/input-error.js';
 import { evaluateFiles } from '../../metrics/evaluator.js';
 import { getPreset } from '../../metrics/presets.js';
 import { perClassCsv } from '../../reports/csv.js';
@@ -16,7 +18,7 @@ import { VERSION } from '../version.js';
 
 export interface EvalCommandOptions {
   gt: string;
-  pred: string;
+  pred: string[];
   labelmap: string;
   exclusions?: string;
   protocol: string;
@@ -35,6 +37,19 @@ export function reportName(predPath: string): string {
   return basename(predPath).replace(/\.gz$/i, '').replace(/\.csv$/i, '') || 'eval';
 }
 
+/**
+ * The prediction files named on the command line, with quoted globs expanded (sorted, so the
+ * shard order — and the merged file — does not depend on the file system).
+ */
+export function expandPredictionPaths(args: readonly string[]): string[] {
+  return args.flatMap((a) => {
+    if (!isDynamicPattern(a)) return [a];
+    const found = globSync(a, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(a) }).sort();
+    if (found.length === 0) throw new InputError(a, null, 'no file matches this pattern');
+    return found;
+  });
+}
+
 export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   let preset;
   try {
@@ -46,14 +61,15 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   const workers = Number(opts.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer (got '${opts.workers}')`);
   const ties = opts.ties;
-  const run = await evaluateFiles({ gt: opts.gt, pred: opts.pred, labelMap: opts.labelmap, exclusions: opts.exclusions }, preset, {
+  const preds = expandPredictionPaths(opts.pred);
+  const run = await evaluateFiles({ gt: opts.gt, pred: preds, labelMap: opts.labelmap, exclusions: opts.exclusions }, preset, {
     tieBounds: ties === 'bounds',
     skipBadRows: opts.skipBadRows ?? false,
     workers,
   });
   const grouping = await resolveGrouping(opts, run);
   const doc = buildEvalResultDoc(run, grouping, ties, VERSION);
-  const name = opts.name ?? reportName(opts.pred);
+  const name = opts.name ?? (preds.length === 1 ? reportName(preds[0]!) : `${reportName(preds[0]!)}-and-${preds.length - 1}-more`);
   const outDir = opts.out ?? join('reports', name);
   const json = JSON.stringify(doc, null, 2) + '\n';
   const written = writeReportFiles(outDir, {
