@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
 import { readTunedLr } from '../src/protocols/tuned-lr.js';
+import { DEFAULT_TUNED_LR } from '../src/cli/commands/compare.js';
+import { BUILTIN_PROTOCOLS } from '../src/protocols/protocol.js';
 
 const tiny = ['--budget', 'equal', '--budget-scale', '0.02', '--resamples', '40', '--workers', '2', '--protocols', 'downstream-only,cofinetune'];
 
@@ -64,5 +66,22 @@ describe('tuned LRs (tiny budget)', { timeout: 240_000 }, () => {
     const neg = await cli(['compare', ...tiny, '--lr-from', bad, '--plan']);
     expect(neg.code).toBe(2);
     expect(neg.stderr).toContain(`${bad}: protocol 'cofinetune': lr must be a positive number`);
+  });
+});
+describe('baselines/tuned-lr.json', () => {
+  it('fits the README main job: the default compare runs every built-in protocol at its tuned LR', async () => {
+    const tuned = readTunedLr(DEFAULT_TUNED_LR);
+    const r = await cli(['compare', '--budget', 'equal', '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('not using the tuned LRs');
+    expect(r.stdout).toContain('LRs tuned by baselines/tuned-lr.json');
+    for (const p of BUILTIN_PROTOCOLS) expect(r.stdout).toContain(`${p} ${tuned.protocols[p]!.lr}`);
+    expect(r.stdout).toContain(`; ${BUILTIN_PROTOCOLS.length} runs`);
+  });
+  it('is skipped, with a note, for a setting it was not tuned for (the grid is searched)', async () => {
+    const r = await cli(['compare', '--budget', 'equal', '--budget-scale', '0.5', '--plan']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/not using the tuned LRs of baselines\/tuned-lr.json: tuned for a different setting \(budget differ/);
+    expect(r.stdout).toContain('LR grid 0.0015, 0.003, 0.006');
   });
 });
