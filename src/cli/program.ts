@@ -125,9 +125,9 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('check')
-    .description('regression gate: a candidate (variant.onnx or infer result.json) vs a baseline; exit 0 pass, 1 regression, 2 bad input')
-    .requiredOption('--baseline <dir>', 'baseline directory, e.g. baselines/default')
-    .requiredOption('--candidate <file>', 'variant.onnx, or the result.json of cft-bench infer')
+    .description('regression gate: a candidate (variant.onnx, or an infer or eval result) vs a baseline, paired over keyframes; exit 0 pass, 1 regression, 2 bad input')
+    .requiredOption('--baseline <dir|file>', 'baseline: a directory such as baselines/default, or the result.json (or directory) of cft-bench infer or eval')
+    .requiredOption('--candidate <file>', 'variant.onnx, or the result.json (or directory) of cft-bench infer or eval')
     .option('--max-drop <points>', 'tolerated drop in mAP points: 0.5 (all metrics) or tail=1.0 (one metric); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option('--resamples <n>', 'paired bootstrap resamples', '1000')
     .option('--threads <n>', 'onnxruntime threads for an .onnx candidate', '1')

@@ -50,6 +50,8 @@ export interface EvalResultDoc {
   readonly tool: { readonly name: 'cft-bench'; readonly version: string };
   readonly protocol: ProtocolFingerprint;
   readonly inputs: readonly InputFileInfo[];
+  /** The per-keyframe evidence for paired statistics (`check`, `diff`), in a sidecar file next to this one. */
+  readonly evidence?: { readonly file: string; readonly format: string; readonly sha256: string; readonly bytes: number };
   /** Present when the predictions came as several shards: how they merged. */
   readonly shards?: ShardSummary;
   readonly mAP: number | null;

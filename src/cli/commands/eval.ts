@@ -5,6 +5,8 @@
 import { basename, isAbsolute, join } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../../data/input-error.js';
+import { createHash } from 'node:crypto';
+import { EVIDENCE_FILE, keyframeSidecar, SIDECAR_FORMAT } from '../../reports/keyframe-data.js';
 import { evaluateFiles } from '../../metrics/evaluator.js';
 import { getPreset } from '../../metrics/presets.js';
 import { perClassCsv } from '../../reports/csv.js';
@@ -68,13 +70,17 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
     workers,
   });
   const grouping = await resolveGrouping(opts, run);
-  const doc = buildEvalResultDoc(run, grouping, ties, VERSION);
+  // the per-keyframe evidence `check` and `diff` need, as a compact sidecar named in result.json
+  const sidecar = keyframeSidecar(run.evaluation);
+  const evidence = { file: EVIDENCE_FILE, format: SIDECAR_FORMAT, sha256: createHash('sha256').update(sidecar).digest('hex'), bytes: sidecar.length };
+  const doc = { ...buildEvalResultDoc(run, grouping, ties, VERSION), evidence };
   const name = opts.name ?? (preds.length === 1 ? reportName(preds[0]!) : `${reportName(preds[0]!)}-and-${preds.length - 1}-more`);
   const outDir = opts.out ?? join('reports', name);
   const json = JSON.stringify(doc, null, 2) + '\n';
   const written = writeReportFiles(outDir, {
     'per_class.csv': await perClassCsv(doc),
     'summary.md': evalSummaryMarkdown(doc, name),
+    [EVIDENCE_FILE]: sidecar,
     'result.json': json,
   });
   if (opts.json) process.stdout.write(json);

@@ -4,9 +4,9 @@
  * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
@@ -21,7 +21,7 @@ import { runProtocol } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
-import { packKeyframes, unpackKeyframes, type PackedKeyframes } from '../../reports/keyframe-data.js';
+import { packKeyframes, readKeyframeSidecar, unpackKeyframes, type PackedKeyframes } from '../../reports/keyframe-data.js';
 import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
 import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
 import { loadBackend } from '../../trainers/backend.js';
@@ -84,11 +84,50 @@ export async function inferCommand(opts: { model: string; benchmark: string; spl
   return 0;
 }
 
-function readVariantDoc(path: string): VariantResultDoc {
+/** A result `check` can compare: an `infer` result (evidence inline) or an `eval` result (evidence in its sidecar). */
+interface CheckSide {
+  readonly path: string;
+  readonly doc: EvalResultDoc & Partial<Pick<VariantResultDoc, 'variant'>>;
+  readonly keyframes: ReturnType<typeof unpackKeyframes>;
+}
+
+/** Reads a result.json (or the directory holding it) of `infer` or `eval`. */
+export function readCheckSide(arg: string): CheckSide {
+  const path = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'result.json') : arg;
   if (!existsSync(path)) throw new InputError(path, null, 'file not found');
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as VariantResultDoc;
-  if (doc.perKeyframe === undefined || doc.variant === undefined) throw new InputError(path, null, 'not a `cft-bench infer` result (no per-keyframe data): run `cft-bench infer` on the model first');
-  return doc;
+  let doc: CheckSide['doc'] & { perKeyframe?: PackedKeyframes };
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc;
+  } catch (err) {
+    throw new InputError(path, null, `not JSON (${(err as Error).message})`);
+  }
+  if (doc.perKeyframe !== undefined) return { path, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
+  if (doc.kind === 'frame-map' && doc.evidence !== undefined) {
+    const side = join(dirname(path), doc.evidence.file);
+    if (!existsSync(side)) throw new InputError(side, null, `file not found (named in ${path} as its per-keyframe evidence)`);
+    const bytes = readFileSync(side);
+    if (createHash('sha256').update(bytes).digest('hex') !== doc.evidence.sha256) throw new InputError(side, null, `does not match the sha256 recorded in ${path}`);
+    return { path, doc, keyframes: readKeyframeSidecar(side) };
+  }
+  throw new InputError(path, null, 'not a `cft-bench eval` or `cft-bench infer` result with per-keyframe evidence (rerun eval or infer with this cft-bench)');
+}
+
+/** Why two results cannot be compared keyframe by keyframe (null: they can). */
+export function incomparable(a: CheckSide, b: CheckSide): string | null {
+  if (a.doc.variant !== undefined && b.doc.variant !== undefined) {
+    const [x, y] = [a.doc.variant, b.doc.variant];
+    return x.benchmark === y.benchmark && x.split === y.split ? null : `evaluated on ${y.benchmark} ${y.split}, the baseline on ${x.benchmark} ${x.split}`;
+  }
+  const sha = (d: EvalResultDoc, role: string) => d.inputs.find((f) => f.role === role)?.sha256 ?? null;
+  const diffs: string[] = [];
+  if (sha(a.doc, 'gt') !== sha(b.doc, 'gt')) diffs.push('ground truth');
+  const { description: _da, ...pa } = a.doc.protocol;
+  const { description: _db, ...pb } = b.doc.protocol;
+  if (pa.labelMap.sha256 !== pb.labelMap.sha256) diffs.push('label map');
+  if (JSON.stringify(pa.exclusions) !== JSON.stringify(pb.exclusions)) diffs.push('exclusions');
+  const rest = (p: typeof pa) => JSON.stringify({ ...p, labelMap: null, exclusions: null });
+  if (rest(pa) !== rest(pb)) diffs.push(`protocol fingerprint (${a.doc.protocol.name} vs ${b.doc.protocol.name})`);
+  return diffs.length === 0 ? null : `not comparable with the baseline: ${diffs.join(', ')} differ`;
 }
 
 export interface CheckOptions {
@@ -115,15 +154,18 @@ function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string): s
 }
 
 export async function checkCommand(opts: CheckOptions): Promise<number> {
-  const baseDoc = readVariantDoc(join(opts.baseline, 'result.json'));
-  let candDoc: VariantResultDoc;
+  const base = readCheckSide(opts.baseline);
+  const baseDoc = base.doc;
+  let cand: CheckSide;
   if (opts.candidate.endsWith('.onnx')) {
+    if (baseDoc.variant === undefined) throw new InputError(opts.candidate, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
-    candDoc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
-  } else candDoc = readVariantDoc(opts.candidate);
-  if (candDoc.variant.benchmark !== baseDoc.variant.benchmark || candDoc.variant.split !== baseDoc.variant.split) {
-    throw new InputError(opts.candidate, null, `evaluated on ${candDoc.variant.benchmark} ${candDoc.variant.split}, the baseline on ${baseDoc.variant.benchmark} ${baseDoc.variant.split}`);
-  }
+    const doc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
+    cand = { path: opts.candidate, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
+  } else cand = readCheckSide(opts.candidate);
+  const why = incomparable(base, cand);
+  if (why !== null) throw new InputError(cand.path, null, why);
+  const candDoc = cand.doc;
   const groups: Record<string, number[]> = { overall: baseDoc.perClass.map((c) => c.id) };
   for (const [g, s] of Object.entries(baseDoc.groups)) groups[g] = s.classes;
   let tol;
@@ -132,9 +174,9 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const scores = (d: VariantResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
+  const scores = (d: EvalResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
   const ids = groups['overall']!;
-  const v = gate(rankMatches(unpackKeyframes(baseDoc.perKeyframe), ids), rankMatches(unpackKeyframes(candDoc.perKeyframe), ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples));
+  const v = gate(rankMatches(base.keyframes, ids), rankMatches(cand.keyframes, ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples));
   const md = verdictMarkdown(v, opts.baseline, opts.candidate);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
   if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
