@@ -6,64 +6,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cli, LABEL_MAP, readJson, tempDir } from './helpers/cli.js';
-
-const SLICE = new URL('../examples/ava-slice/', import.meta.url).pathname;
-const GT = join(SLICE, 'gt.csv');
-const PRED = join(SLICE, 'pred.csv.gz');
-// The slice has no training counts: group by the evaluated GT counts so the tail (classes with
-// < 30 GT boxes, 78 boxes in all) is large enough for a paired CI to see a change.
-const GROUPS = ['--groups', 'thresholds=30,300'];
-const predLines = gunzipSync(readFileSync(PRED)).toString('utf8').trimEnd().split('\n');
-
-function gtCounts(): Map<number, number> {
-  const n = new Map<number, number>();
-  for (const l of readFileSync(GT, 'utf8').trimEnd().split('\n')) {
-    const c = Number(l.split(',')[6]);
-    n.set(c, (n.get(c) ?? 0) + 1);
-  }
-  return n;
-}
-
-/** The predictions with `edit` applied to the score column of rows of the `classes`. */
-function withScores(classes: Set<number>, edit: (scores: string[]) => string[]): string {
-  const rows = predLines.map((l) => l.split(','));
-  const byClass = new Map<number, number[]>();
-  rows.forEach((r, i) => {
-    const c = Number(r[6]);
-    if (classes.has(c)) byClass.set(c, [...(byClass.get(c) ?? []), i]);
-  });
-  for (const idx of byClass.values()) {
-    const edited = edit(idx.map((i) => rows[i]![7]!));
-    idx.forEach((i, k) => (rows[i]![7] = edited[k]!));
-  }
-  return rows.map((r) => r.join(',')).join('\n') + '\n';
-}
-
-/** Deterministic Fisher–Yates (LCG), so the degraded candidate is the same on every run. */
-function shuffled<T>(xs: T[], seed = 1): T[] {
-  const out = [...xs];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+import { GROUPS, GT, PRED, evalSlice, shuffled, tailClasses, withScores } from './helpers/ava-slice.js';
 
 describe('check on eval results of prediction files', { timeout: 120_000 }, () => {
   const dir = tempDir();
-  const counts = gtCounts();
-  const tail = new Set([...Array(81).keys()].filter((c) => c > 0 && (counts.get(c) ?? 0) < 30));
-  const evalTo = async (name: string, pred: string, extra: string[] = [], gt = GT) => {
-    const out = join(dir, name);
-    const r = await cli(['eval', '--gt', gt, '--labelmap', LABEL_MAP, '--pred', pred, ...GROUPS, ...extra, '--out', out, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    return out;
-  };
+  const tail = tailClasses();
+  const evalTo = (name: string, pred: string, extra: string[] = [], gt = GT) => evalSlice(dir, name, pred, extra, gt);
   const check = (baseline: string, candidate: string, ...extra: string[]) => cli(['check', '--baseline', baseline, '--candidate', candidate, '--resamples', '300', ...extra]);
 
   it('eval writes the per-keyframe evidence as a sidecar named (with its sha256) in result.json', async () => {

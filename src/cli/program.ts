@@ -130,6 +130,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--candidate <file>', 'variant.onnx, or the result.json (or directory) of cft-bench infer or eval')
     .option('--max-drop <points>', 'tolerated drop in mAP points: 0.5 (all metrics) or tail=1.0 (one metric); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option('--resamples <n>', 'paired bootstrap resamples', '1000')
+    .addOption(new Option('--by <unit>', 'resample keyframes, or whole videos').choices(['keyframe', 'video']).default('keyframe'))
     .option('--threads <n>', 'onnxruntime threads for an .onnx candidate', '1')
     .option('--markdown <file>', 'write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
     .option('--github', 'print GitHub Actions annotations')
@@ -137,6 +138,23 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (opts) => {
       const { checkCommand } = await import('./commands/variants.js');
       setExit(await checkCommand(opts));
+    });
+
+  program
+    .command('diff')
+    .description('paired comparison of two eval (or infer) results on the same GT, no verdict: per class and per group Δ AP (B − A) with paired bootstrap 95% CIs; writes diff.md, diff.csv, diff.json, diff-vs-count.svg')
+    .argument('<a>', 'result A (the reference): result.json of cft-bench eval or infer, or its directory')
+    .argument('<b>', 'result B, the same forms')
+    .addOption(new Option('--by <unit>', 'resample keyframes, or whole videos (keyframes of a video are correlated)').choices(['keyframe', 'video']).default('keyframe'))
+    .option('--resamples <n>', 'paired bootstrap resamples', '1000')
+    .option('--seed <n>', 'bootstrap seed', '7')
+    .option('--out <dir>', 'output directory (default reports/diff-<B>-vs-<A>/)')
+    .option('--markdown <file>', 'also write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--github', 'print GitHub Actions annotations (a warning per group that dropped beyond noise)')
+    .option('--json', 'print diff.json to stdout instead of the tables')
+    .action(async (a: string, b: string, opts) => {
+      const { diffCommand } = await import('./commands/diff.js');
+      setExit(await diffCommand(a, b, opts));
     });
 
   program

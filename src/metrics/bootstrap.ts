@@ -97,22 +97,46 @@ function percentile(sorted: readonly number[], q: number): number {
   return i + 1 < sorted.length ? sorted[i]! + (pos - i) * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
 }
 
-/** Multiplicities of one bootstrap resample of `n` keyframes. */
-function resample(rng: Rng, n: number): Float64Array {
+/**
+ * Multiplicities of one bootstrap resample of `n` keyframes; with `units` (a resampling unit per
+ * keyframe, e.g. its video, numbered 0..U-1), whole units are drawn and each keyframe takes its
+ * unit's count — keyframes of one video are correlated, so `--by video` gives honest intervals.
+ */
+function resample(rng: Rng, n: number, units?: Int32Array): Float64Array {
   const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[rng.int(0, n)]!++;
+  if (units === undefined) {
+    for (let i = 0; i < n; i++) w[rng.int(0, n)]!++;
+    return w;
+  }
+  let u = 0;
+  for (let i = 0; i < n; i++) u = Math.max(u, units[i]! + 1);
+  const drawn = new Float64Array(u);
+  for (let i = 0; i < u; i++) drawn[rng.int(0, u)]!++;
+  for (let i = 0; i < n; i++) w[i] = drawn[units[i]!]!;
   return w;
+}
+
+/** The video of each keyframe key ("video,timestamp"), numbered in order of first appearance. */
+export function videoUnits(keys: readonly string[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(keys, (k) => {
+    const v = k.slice(0, k.indexOf(','));
+    if (!ids.has(v)) ids.set(v, ids.size);
+    return ids.get(v)!;
+  });
 }
 
 /**
  * Paired bootstrap of Σ_s (stat(a_s) − stat(b_s)) / S over seeds s (one model pair per seed, all
- * evaluated on the same keyframes): 95% percentile interval. `groups` name class-id subsets.
+ * evaluated on the same keyframes): 95% percentile interval. `groups` name class-id subsets;
+ * `units` (optional) resamples whole units (videos) instead of keyframes.
  */
 export function pairedBootstrap(
   pairs: readonly { a: RankedMatches; b: RankedMatches }[],
   groups: Readonly<Record<string, readonly number[]>>,
   resamples: number,
   seed: number,
+  units?: Int32Array,
 ): Record<string, Interval> {
   const n = pairs[0]!.a.keys.length;
   for (const p of pairs) {
@@ -123,7 +147,7 @@ export function pairedBootstrap(
   const rng = new Rng(seed);
   const draws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
   for (let r = 0; r < resamples; r++) {
-    const w = resample(rng, n);
+    const w = resample(rng, n, units);
     for (const [g, ids] of Object.entries(groups)) draws[g]!.push(delta(w, ids));
   }
   return Object.fromEntries(
@@ -143,4 +167,62 @@ export function bootstrapMean(models: readonly RankedMatches[], ids: readonly nu
   for (let r = 0; r < resamples; r++) draws.push(mean(resample(rng, n)));
   draws.sort((x, y) => x - y);
   return { estimate: mean(new Float64Array(n).fill(1)), lo: percentile(draws, 0.025), hi: percentile(draws, 0.975) };
+}
+
+/**
+ * Paired bootstrap of one pair (a − b), per class and per group, in one pass: each resample
+ * computes every class's AP once for each side and derives the group deltas from them (a
+ * group's mAP is the mean over its classes with GT in the resample, the same set on both sides
+ * since both were evaluated on the same GT). Classes without GT get no interval.
+ */
+export function pairedClassBootstrap(
+  a: RankedMatches,
+  b: RankedMatches,
+  groups: Readonly<Record<string, readonly number[]>>,
+  resamples: number,
+  seed: number,
+  units?: Int32Array,
+): { classes: Map<number, Interval>; groups: Record<string, Interval> } {
+  const n = a.keys.length;
+  if (b.keys.length !== n || a.keys.some((k, i) => k !== b.keys[i])) throw new Error('paired bootstrap: models were not evaluated on the same keyframes');
+  const ids = [...new Set(Object.values(groups).flat())].sort((x, y) => x - y);
+  const deltas = (w: Float64Array): Map<number, number> => {
+    const d = new Map<number, number>();
+    for (const id of ids) {
+      const ca = a.byClass.get(id)!;
+      const cb = b.byClass.get(id)!;
+      const apA = weightedAp(ca.kf, ca.tp, a.gt.get(id)!, w);
+      if (!Number.isNaN(apA)) d.set(id, apA - weightedAp(cb.kf, cb.tp, b.gt.get(id)!, w));
+    }
+    return d;
+  };
+  const groupDelta = (d: Map<number, number>, members: readonly number[]) => {
+    let sum = 0;
+    let k = 0;
+    for (const id of members) {
+      const x = d.get(id);
+      if (x !== undefined) (sum += x), k++;
+    }
+    return k === 0 ? NaN : sum / k;
+  };
+  const point = deltas(new Float64Array(n).fill(1));
+  const classDraws = new Map<number, number[]>([...point.keys()].map((id) => [id, []]));
+  const groupDraws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
+  const rng = new Rng(seed);
+  for (let r = 0; r < resamples; r++) {
+    const d = deltas(resample(rng, n, units));
+    for (const [id, xs] of classDraws) {
+      const x = d.get(id);
+      if (x !== undefined) xs.push(x);
+    }
+    for (const [g, members] of Object.entries(groups)) groupDraws[g]!.push(groupDelta(d, members));
+  }
+  const interval = (estimate: number, draws: number[]): Interval => {
+    const sorted = draws.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
+    return sorted.length === 0 ? { estimate, lo: NaN, hi: NaN } : { estimate, lo: percentile(sorted, 0.025), hi: percentile(sorted, 0.975) };
+  };
+  return {
+    classes: new Map([...classDraws].map(([id, xs]) => [id, interval(point.get(id)!, xs)])),
+    groups: Object.fromEntries(Object.entries(groups).map(([g, members]) => [g, interval(groupDelta(point, members), groupDraws[g]!)])),
+  };
 }

@@ -51,8 +51,9 @@ export function gate(
   tol: Tolerances,
   resamples: number,
   seed = 7,
+  units?: Int32Array,
 ): GateVerdict {
-  const deltas = pairedBootstrap([{ a: candidate, b: baseline }], groups, resamples, seed);
+  const deltas = pairedBootstrap([{ a: candidate, b: baseline }], groups, resamples, seed, units);
   const metrics = Object.keys(groups).map((g) => {
     const maxDrop = tol.perMetric[g] ?? tol.default;
     const d = deltas[g]!;

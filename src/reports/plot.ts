@@ -1,6 +1,7 @@
 /**
  * The paper's way of showing the tail effect: per-class AP gain of each protocol over
- * pretrain-finetune against the class's training count (log scale), as SVG. Vega-Lite spec,
+ * pretrain-finetune against the class's training count (log scale), as SVG (also `diff`'s
+ * per-class Δ of B over A). Vega-Lite spec,
  * rendered by Vega's headless SVG renderer (no canvas needed).
  */
 import * as vega from 'vega';
@@ -14,11 +15,20 @@ export interface GainPoint {
   readonly gain: number;
 }
 
-/** `labelled`: the protocol whose points carry class names (default: cofinetune if present). */
-export async function gainVsCountSvg(points: readonly GainPoint[], baseline: string, title: string, labelled = points.some((p) => p.protocol === 'cofinetune') ? 'cofinetune' : (points[0]?.protocol ?? '')): Promise<string> {
+export interface GainPlotOptions {
+  /** The protocol whose points carry class names (default: cofinetune if present, else the first). */
+  readonly labelled?: string;
+  /** What the gain is of (default 'test AP'). */
+  readonly what?: string;
+  readonly xTitle?: string;
+}
+
+export async function gainVsCountSvg(points: readonly GainPoint[], baseline: string, title: string, opts: GainPlotOptions = {}): Promise<string> {
+  const labelled = opts.labelled ?? (points.some((p) => p.protocol === 'cofinetune') ? 'cofinetune' : (points[0]?.protocol ?? ''));
+  const what = opts.what ?? 'test AP';
   const spec = compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: title, subtitle: `per-class test AP gain over ${baseline} vs training examples of the class` },
+    title: { text: title, subtitle: `per-class ${what} gain over ${baseline} vs ${opts.xTitle === undefined ? 'training examples of the class' : 'instances of the class'}` },
     width: 520,
     height: 320,
     data: { values: points.map((p) => ({ ...p })) },
@@ -27,7 +37,7 @@ export async function gainVsCountSvg(points: readonly GainPoint[], baseline: str
       {
         mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
         encoding: {
-          x: { field: 'trainCount', type: 'quantitative', scale: { type: 'log' }, title: 'training instances of the class (log)' },
+          x: { field: 'trainCount', type: 'quantitative', scale: { type: 'log' }, title: opts.xTitle ?? 'training instances of the class (log)' },
           y: { field: 'gain', type: 'quantitative', title: `AP gain over ${baseline}` },
           color: { field: 'protocol', type: 'nominal', title: 'protocol' },
           shape: { field: 'group', type: 'nominal', title: 'group' },

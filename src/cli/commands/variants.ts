@@ -4,13 +4,13 @@
  * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
-import { rankMatches } from '../../metrics/bootstrap.js';
+import { rankMatches, videoUnits } from '../../metrics/bootstrap.js';
 import { assignGroups, groupScores } from '../../metrics/class-groups.js';
 import { evaluatePredictions } from '../../metrics/evaluate-predictions.js';
 import { gate, parseTolerances, type GateVerdict } from '../../metrics/gate.js';
@@ -21,7 +21,8 @@ import { runProtocol } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
-import { packKeyframes, readKeyframeSidecar, unpackKeyframes, type PackedKeyframes } from '../../reports/keyframe-data.js';
+import { packKeyframes, unpackKeyframes } from '../../reports/keyframe-data.js';
+import { incomparable, readPairedSide, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
 import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
 import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
 import { loadBackend } from '../../trainers/backend.js';
@@ -31,12 +32,6 @@ import { Trainer } from '../../trainers/trainer.js';
 import { UsageError } from '../errors.js';
 import { openDataset } from './data.js';
 import { codeVersion, VERSION } from '../version.js';
-
-/** An `infer` result: the eval document plus the variant and its per-keyframe evidence. */
-export interface VariantResultDoc extends EvalResultDoc {
-  readonly variant: { readonly model: string; readonly sha256: string; readonly contract: string; readonly benchmark: string; readonly split: Split };
-  readonly perKeyframe: PackedKeyframes;
-}
 
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -84,52 +79,6 @@ export async function inferCommand(opts: { model: string; benchmark: string; spl
   return 0;
 }
 
-/** A result `check` can compare: an `infer` result (evidence inline) or an `eval` result (evidence in its sidecar). */
-interface CheckSide {
-  readonly path: string;
-  readonly doc: EvalResultDoc & Partial<Pick<VariantResultDoc, 'variant'>>;
-  readonly keyframes: ReturnType<typeof unpackKeyframes>;
-}
-
-/** Reads a result.json (or the directory holding it) of `infer` or `eval`. */
-export function readCheckSide(arg: string): CheckSide {
-  const path = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'result.json') : arg;
-  if (!existsSync(path)) throw new InputError(path, null, 'file not found');
-  let doc: CheckSide['doc'] & { perKeyframe?: PackedKeyframes };
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc;
-  } catch (err) {
-    throw new InputError(path, null, `not JSON (${(err as Error).message})`);
-  }
-  if (doc.perKeyframe !== undefined) return { path, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
-  if (doc.kind === 'frame-map' && doc.evidence !== undefined) {
-    const side = join(dirname(path), doc.evidence.file);
-    if (!existsSync(side)) throw new InputError(side, null, `file not found (named in ${path} as its per-keyframe evidence)`);
-    const bytes = readFileSync(side);
-    if (createHash('sha256').update(bytes).digest('hex') !== doc.evidence.sha256) throw new InputError(side, null, `does not match the sha256 recorded in ${path}`);
-    return { path, doc, keyframes: readKeyframeSidecar(side) };
-  }
-  throw new InputError(path, null, 'not a `cft-bench eval` or `cft-bench infer` result with per-keyframe evidence (rerun eval or infer with this cft-bench)');
-}
-
-/** Why two results cannot be compared keyframe by keyframe (null: they can). */
-export function incomparable(a: CheckSide, b: CheckSide): string | null {
-  if (a.doc.variant !== undefined && b.doc.variant !== undefined) {
-    const [x, y] = [a.doc.variant, b.doc.variant];
-    return x.benchmark === y.benchmark && x.split === y.split ? null : `evaluated on ${y.benchmark} ${y.split}, the baseline on ${x.benchmark} ${x.split}`;
-  }
-  const sha = (d: EvalResultDoc, role: string) => d.inputs.find((f) => f.role === role)?.sha256 ?? null;
-  const diffs: string[] = [];
-  if (sha(a.doc, 'gt') !== sha(b.doc, 'gt')) diffs.push('ground truth');
-  const { description: _da, ...pa } = a.doc.protocol;
-  const { description: _db, ...pb } = b.doc.protocol;
-  if (pa.labelMap.sha256 !== pb.labelMap.sha256) diffs.push('label map');
-  if (JSON.stringify(pa.exclusions) !== JSON.stringify(pb.exclusions)) diffs.push('exclusions');
-  const rest = (p: typeof pa) => JSON.stringify({ ...p, labelMap: null, exclusions: null });
-  if (rest(pa) !== rest(pb)) diffs.push(`protocol fingerprint (${a.doc.protocol.name} vs ${b.doc.protocol.name})`);
-  return diffs.length === 0 ? null : `not comparable with the baseline: ${diffs.join(', ')} differ`;
-}
-
 export interface CheckOptions {
   baseline: string;
   candidate: string;
@@ -138,15 +87,16 @@ export interface CheckOptions {
   json?: boolean;
   github?: boolean;
   resamples: string;
+  by?: string;
   threads: string;
 }
 
-function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string): string {
+function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string, byVideo: boolean): string {
   const rows = v.metrics.map((m) => [m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? '❌ regression' : '✅ ok']);
   return [
     `## cft-bench check: ${v.pass ? '✅ pass' : '❌ regression'}`,
     '',
-    `Candidate \`${candidate}\` vs baseline \`${baseline}\` on ${v.keyframes} keyframes; Δ in mAP points with a paired bootstrap 95% CI (${v.resamples} resamples). A metric regresses when it drops by more than its tolerance and the whole CI is below 0.`,
+    `Candidate \`${candidate}\` vs baseline \`${baseline}\` on ${v.keyframes} keyframes${byVideo ? ' (resampled by video)' : ''}; Δ in mAP points with a paired bootstrap 95% CI (${v.resamples} resamples). A metric regresses when it drops by more than its tolerance and the whole CI is below 0.`,
     '',
     mdTable(['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'], rows, ['l', 'r', 'r', 'r', 'r', 'l']),
     '',
@@ -154,15 +104,15 @@ function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string): s
 }
 
 export async function checkCommand(opts: CheckOptions): Promise<number> {
-  const base = readCheckSide(opts.baseline);
+  const base = readPairedSide(opts.baseline);
   const baseDoc = base.doc;
-  let cand: CheckSide;
+  let cand: PairedSide;
   if (opts.candidate.endsWith('.onnx')) {
     if (baseDoc.variant === undefined) throw new InputError(opts.candidate, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
     const doc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
     cand = { path: opts.candidate, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
-  } else cand = readCheckSide(opts.candidate);
+  } else cand = readPairedSide(opts.candidate);
   const why = incomparable(base, cand);
   if (why !== null) throw new InputError(cand.path, null, why);
   const candDoc = cand.doc;
@@ -176,8 +126,9 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   }
   const scores = (d: EvalResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
   const ids = groups['overall']!;
-  const v = gate(rankMatches(base.keyframes, ids), rankMatches(cand.keyframes, ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples));
-  const md = verdictMarkdown(v, opts.baseline, opts.candidate);
+  const units = opts.by === 'video' ? videoUnits(base.keyframes.keys) : undefined;
+  const v = gate(rankMatches(base.keyframes, ids), rankMatches(cand.keyframes, ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples), 7, units);
+  const md = verdictMarkdown(v, opts.baseline, opts.candidate, units !== undefined);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
   if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
   else {
