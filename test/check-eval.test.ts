@@ -20,7 +20,7 @@ describe('check on eval results of prediction files', { timeout: 120_000 }, () =
     const base = await evalTo('base', PRED);
     const doc = readJson(join(base, 'result.json'));
     expect(doc.evidence.file).toBe('per_keyframe.bin.gz');
-    expect(doc.evidence.format).toBe('cft-bench-keyframes/1');
+    expect(doc.evidence.format).toBe('cft-bench-keyframes/2');
     expect(readFileSync(join(base, doc.evidence.file)).length).toBe(doc.evidence.bytes);
   });
 

@@ -3,12 +3,13 @@
  * replacement; a keyframe drawn m times contributes its detections and GT m times. Paired
  * comparisons use the same resamples for both models, so the interval is for the difference.
  *
- * Each class's detections are ranked once (descending score, the official order), so a
- * resample is one linear pass with keyframe multiplicities — no sorting per resample.
+ * Each class's detections are ranked once (descending score, the official order; see
+ * rank-detections.ts), so a resample is one linear pass with keyframe multiplicities — no
+ * sorting per resample.
  */
 import type { Evaluation } from './frame-map.js';
 import { Rng } from '../data/rng.js';
-import { numpyArgsort } from './numpy-argsort.js';
+import { rankByClass } from './rank-detections.js';
 
 /** One model's per-keyframe evidence, ranked per class (plain typed arrays). */
 export interface RankedMatches {
@@ -20,23 +21,19 @@ export interface RankedMatches {
 }
 
 export function rankMatches(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>, classIds: readonly number[]): RankedMatches {
-  const m = ev.matches;
-  const byClass = new Map<number, { kf: Int32Array; tp: Uint8Array }>();
-  const gt = new Map<number, Float64Array>();
-  for (const id of classIds) {
-    const rows: number[] = [];
-    for (let i = 0; i < m.length; i++) if (m.cls[i] === id) rows.push(i);
-    const order = numpyArgsort(Float64Array.from(rows, (i) => m.score[i]!));
-    const n = rows.length;
-    byClass.set(id, {
-      kf: Int32Array.from({ length: n }, (_, j) => m.keyframe[rows[order[n - 1 - j]!]!]!),
-      tp: Uint8Array.from({ length: n }, (_, j) => m.tp[rows[order[n - 1 - j]!]!]!),
-    });
-    const g = new Float64Array(ev.keys.length);
-    for (let k = 0; k < ev.keys.length; k++) for (let j = ev.gtStart[k]!; j < ev.gtStart[k + 1]!; j++) if (ev.gtCls[j] === id) g[k]!++;
-    gt.set(id, g);
+  return { keys: ev.keys, byClass: rankByClass(ev.matches, classIds), gt: gtPerKeyframe(ev.keys.length, ev.gtStart, ev.gtCls, classIds) };
+}
+
+/** Per class id: GT count per keyframe, from the CSR of GT classes over keyframes. */
+export function gtPerKeyframe(keyframes: number, gtStart: Int32Array, gtCls: ArrayLike<number>, classIds: readonly number[]): Map<number, Float64Array> {
+  const gt = new Map(classIds.map((id) => [id, new Float64Array(keyframes)]));
+  for (let k = 0; k < keyframes; k++) {
+    for (let j = gtStart[k]!; j < gtStart[k + 1]!; j++) {
+      const g = gt.get(gtCls[j]!);
+      if (g !== undefined) g[k]!++;
+    }
   }
-  return { keys: ev.keys, byClass, gt };
+  return gt;
 }
 
 /** AP of one class with keyframe multiplicities `w` (all-point interpolation, as the official). */

@@ -20,6 +20,7 @@ import { readPredictionFile } from '../data/prediction-chunk.js';
 import { mergePredictionShards, type ShardSummary } from '../data/prediction-shards.js';
 import { checkInputFile, countLinesBefore, isGzipFile } from '../data/scan-file.js';
 import { splitAtKeyframes } from '../data/split-file.js';
+import { rankByClass, type RankedClass } from './rank-detections.js';
 import { accumulate, assemble, scoringContext, Scorer, summarize, type Evaluation, type FrameMapSummary, type PartMatches, type ScoringContext } from './frame-map.js';
 import type { EvalPreset } from './presets.js';
 import { packContext, unpackKeys, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
@@ -50,6 +51,8 @@ export interface FrameMapRun {
   readonly files: InputFileInfo[];
   readonly counts: RowCounts;
   readonly evaluation: Evaluation;
+  /** Each class's detections in rank order (for paired statistics: the eval sidecar). */
+  readonly ranked: ReadonlyMap<number, RankedClass>;
   readonly summary: FrameMapSummary;
   /** Distinct keyframes listed in the exclusions file. */
   readonly exclusionKeys: number;
@@ -131,7 +134,8 @@ async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: Eva
   const evaluation = assemble(pred.parts, ctx, gt.boxes, labelMap.maxId);
   const t1 = performance.now();
   const tieBounds = opts.tieBounds ?? false;
-  const summary = summarize(accumulate(evaluation, labelMap, preset, tieBounds), labelMap.maxId, tieBounds);
+  const ranked = rankByClass(evaluation.matches, labelMap.classes.map((c) => c.id));
+  const summary = summarize(accumulate(evaluation, labelMap, preset, tieBounds, ranked), labelMap.maxId, tieBounds);
   const t2 = performance.now();
   const whitelisted = pred.counts.rows - pred.counts.notInLabelMap - pred.counts.twoColumn - Object.values(pred.counts.bad).reduce((a, b) => a + b, 0);
   return {
@@ -140,6 +144,7 @@ async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: Eva
     files: await files,
     counts: { gt: gt.counts, predictions: pred.counts, exclusions: exclusions?.counts ?? null, overCap: whitelisted - pred.kept },
     evaluation,
+    ranked,
     summary,
     exclusionKeys: exclusions?.keys.length ?? 0,
     timings: { readMatch: (t1 - t0) / 1e3, accumulate: (t2 - t1) / 1e3, total: (t2 - t0) / 1e3 },

@@ -11,7 +11,8 @@
  * Every behavioural choice comes from the EvalPreset (presets.ts); nothing here is tuned.
  */
 import type { LabelMap } from '../data/label-map.js';
-import { averagePrecision, averagePrecisionTiesFirst } from './average-precision.js';
+import { apOfRanking, averagePrecisionTiesFirst } from './average-precision.js';
+import { rankByClass, type RankedClass } from './rank-detections.js';
 import { orderDetections, orderGroundTruth, selectKeyframes, type KeyframeBoxes } from './keyframe-boxes.js';
 import { matchKeyframes, type MatchTable } from './match.js';
 import { numpyNanMean } from './numpy-sum.js';
@@ -232,23 +233,29 @@ export function groupByClass(matches: MatchTable, maxId: number): ClassRows {
   return { start, score: s, tp: t };
 }
 
-export function accumulate(ev: Evaluation, labelMap: LabelMap, preset: EvalPreset, tieBounds: boolean): ClassAp[] {
-  const rows = groupByClass(ev.matches, labelMap.maxId);
+/**
+ * Per-class AP. `ranked` (rank-detections.ts, the official order up to same-flag ties, which
+ * change no AP) is computed once here and kept: paired statistics walk the same ranking.
+ * Tie bounds need the scores themselves and use the class-grouped rows.
+ */
+export function accumulate(ev: Evaluation, labelMap: LabelMap, preset: EvalPreset, tieBounds: boolean, ranked: ReadonlyMap<number, RankedClass> = rankByClass(ev.matches, labelMap.classes.map((c) => c.id))): ClassAp[] {
+  const rows = tieBounds ? groupByClass(ev.matches, labelMap.maxId) : null;
   return labelMap.classes.map(({ id, name }) => {
-    const scores = rows.score.subarray(rows.start[id]!, rows.start[id + 1]!);
-    const tp = rows.tp.subarray(rows.start[id]!, rows.start[id + 1]!);
+    const tp = ranked.get(id)!.tp;
     let numTp = 0;
     for (let j = 0; j < tp.length; j++) numTp += tp[j]!;
     const numGt = ev.numGt[id]!;
-    const excludedNoDets = preset.classWithoutDetections === 'excluded' && scores.length === 0;
-    const ap = excludedNoDets ? NaN : averagePrecision(scores, tp, numGt);
-    const base = { id, name, numGt, numDets: scores.length, numTp, ap };
-    if (!tieBounds) return base;
+    const excludedNoDets = preset.classWithoutDetections === 'excluded' && tp.length === 0;
+    const ap = excludedNoDets ? NaN : apOfRanking(tp, numGt);
+    const base = { id, name, numGt, numDets: tp.length, numTp, ap };
+    if (rows === null) return base;
     if (excludedNoDets) return { ...base, apMin: NaN, apMax: NaN };
+    const scores = rows.score.subarray(rows.start[id]!, rows.start[id + 1]!);
+    const tpRows = rows.tp.subarray(rows.start[id]!, rows.start[id + 1]!);
     return {
       ...base,
-      apMin: averagePrecisionTiesFirst(scores, tp, numGt, false),
-      apMax: averagePrecisionTiesFirst(scores, tp, numGt, true),
+      apMin: averagePrecisionTiesFirst(scores, tpRows, numGt, false),
+      apMax: averagePrecisionTiesFirst(scores, tpRows, numGt, true),
     };
   });
 }

@@ -5,13 +5,11 @@
  * whole videos gives wider, more honest intervals). Input: each side's result document and its
  * per-keyframe evidence; output: plain records for the reports.
  */
-import type { Evaluation } from './frame-map.js';
-import { pairedClassBootstrap, rankMatches, videoUnits, type Interval } from './bootstrap.js';
+import { pairedClassBootstrap, videoUnits, type Interval, type RankedMatches } from './bootstrap.js';
 import type { EvalResultDoc } from '../reports/result-doc.js';
 
 export type ResampleUnit = 'keyframe' | 'video';
 
-type Evidence = Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>;
 
 export interface ClassDelta {
   readonly id: number;
@@ -47,7 +45,7 @@ export interface PairedDiff {
 
 export interface DiffSide {
   readonly doc: EvalResultDoc;
-  readonly evidence: Evidence;
+  readonly ranked: RankedMatches;
 }
 
 /** Δ = B − A per class and per group of A's grouping (both sides share GT, so groups agree on classes with GT). */
@@ -55,14 +53,14 @@ export function pairedDiff(a: DiffSide, b: DiffSide, opts: { by: ResampleUnit; r
   const ids = a.doc.perClass.map((c) => c.id);
   const groups: Record<string, number[]> = { overall: ids };
   for (const [g, s] of Object.entries(a.doc.groups)) groups[g] = s.classes;
-  const units = opts.by === 'video' ? videoUnits(a.evidence.keys) : undefined;
-  const boot = pairedClassBootstrap(rankMatches(b.evidence, ids), rankMatches(a.evidence, ids), groups, opts.resamples, opts.seed, units);
+  const units = opts.by === 'video' ? videoUnits(a.ranked.keys) : undefined;
+  const boot = pairedClassBootstrap(b.ranked, a.ranked, groups, opts.resamples, opts.seed, units);
   const apB = new Map(b.doc.perClass.map((c) => [c.id, c.ap]));
   const groupMap = (d: EvalResultDoc, g: string) => (g === 'overall' ? d.mAP : (d.groups[g]?.mAP ?? null));
   return {
     by: opts.by,
-    units: units === undefined ? a.evidence.keys.length : new Set(units).size,
-    keyframes: a.evidence.keys.length,
+    units: units === undefined ? a.ranked.keys.length : new Set(units).size,
+    keyframes: a.ranked.keys.length,
     resamples: opts.resamples,
     seed: opts.seed,
     groups: Object.keys(groups).map((g) => ({

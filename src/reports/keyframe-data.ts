@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../data/input-error.js';
 import type { Evaluation } from '../metrics/frame-map.js';
+import { gtPerKeyframe, type RankedMatches } from '../metrics/bootstrap.js';
+import { rankByClass, type RankedClass } from '../metrics/rank-detections.js';
 
 export interface PackedKeyframes {
   readonly keys: string[];
@@ -42,53 +44,92 @@ export function unpackKeyframes(p: PackedKeyframes): Pick<Evaluation, 'keys' | '
 }
 
 /**
- * The same evidence as a gzipped binary sidecar file (what `eval` writes next to result.json,
- * small enough to commit as a baseline): a u32 header length, a JSON header (keys, array
- * lengths, score width), then the arrays back to back, little-endian. Scores are stored as
- * float32 when every score is exactly a float32 (the official evaluator casts to float32), so
- * the ranking — ties included — is unchanged.
+ * The same evidence as a gzipped binary sidecar file, what `eval` writes next to result.json
+ * (small enough to commit as a baseline). It keeps only what paired statistics read: per class,
+ * its detections' keyframe indices in rank order (uint16 when there are ≤ 65,536 keyframes)
+ * and their TP flags (bit-packed), and the GT classes per keyframe. No scores: the ranking is
+ * computed once, at eval time, in the official order (rank-detections.ts). Layout: a u32
+ * header length, a JSON header, then the arrays back to back, little-endian.
  */
-export const SIDECAR_FORMAT = 'cft-bench-keyframes/1';
+export const SIDECAR_FORMAT = 'cft-bench-keyframes/2';
 /** The sidecar's name next to an eval result.json. */
 export const EVIDENCE_FILE = 'per_keyframe.bin.gz';
 
-type Unpacked = ReturnType<typeof unpackKeyframes>;
-
-export function keyframeSidecar(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>): Buffer {
-  const m = ev.matches;
-  let f32 = true;
-  for (let i = 0; i < m.length && f32; i++) f32 = Math.fround(m.score[i]!) === m.score[i];
-  const score = f32 ? Float32Array.from(m.score.subarray(0, m.length)) : m.score.subarray(0, m.length);
-  const arrays = [m.keyframe.subarray(0, m.length), m.cls.subarray(0, m.length), score, m.tp.subarray(0, m.length), ev.gtStart, ev.gtCls];
-  const header = Buffer.from(JSON.stringify({ format: SIDECAR_FORMAT, keys: ev.keys, detections: m.length, gtInstances: ev.gtCls.length, score: f32 ? 'float32' : 'float64' }));
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(header.length);
-  return gzipSync(Buffer.concat([len, header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]), { level: 9 });
+interface SidecarHeader {
+  readonly format: string;
+  readonly keys: string[];
+  readonly classes: number[];
+  /** Detections per class, in `classes` order. */
+  readonly detections: number[];
+  readonly gtInstances: number;
+  readonly kfBytes: 2 | 4;
+  readonly gtClsBytes: 1 | 2 | 4;
 }
 
-export function readKeyframeSidecar(path: string): Unpacked {
+const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+export function keyframeSidecar(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>, classIds: readonly number[], ranked: ReadonlyMap<number, RankedClass> = rankByClass(ev.matches, classIds)): Buffer {
+  const total = ev.matches.length;
+  const kfBytes = ev.keys.length <= 65536 ? 2 : 4;
+  const kf = kfBytes === 2 ? new Uint16Array(total) : new Uint32Array(total);
+  const tpBits = new Uint8Array(Math.ceil(total / 8));
+  let at = 0;
+  const detections = classIds.map((id) => {
+    const c = ranked.get(id)!;
+    for (let j = 0; j < c.kf.length; j++, at++) {
+      kf[at] = c.kf[j]!;
+      if (c.tp[j]) tpBits[at >> 3]! |= 1 << (at & 7);
+    }
+    return c.kf.length;
+  });
+  if (at !== total) throw new Error(`keyframe sidecar: ${total - at} detections of classes outside the label map`);
+  let maxCls = 0;
+  for (let j = 0; j < ev.gtCls.length; j++) maxCls = Math.max(maxCls, ev.gtCls[j]!);
+  const gtClsBytes = maxCls < 256 ? 1 : maxCls < 65536 ? 2 : 4;
+  const gtCls = gtClsBytes === 1 ? Uint8Array.from(ev.gtCls) : gtClsBytes === 2 ? Uint16Array.from(ev.gtCls) : ev.gtCls;
+  const header: SidecarHeader = { format: SIDECAR_FORMAT, keys: [...ev.keys], classes: [...classIds], detections, gtInstances: ev.gtCls.length, kfBytes, gtClsBytes };
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(h.length);
+  // level 6: level 9 costs seconds on an AVA-val-scale file for a few percent
+  return gzipSync(Buffer.concat([len, h, bytesOf(kf), bytesOf(tpBits), bytesOf(ev.gtStart), bytesOf(gtCls)]), { level: 6 });
+}
+
+/** Reads a sidecar (`bytes`: its content, when the caller has read it already). */
+export function readKeyframeSidecar(path: string, bytes: Buffer = readFileSync(path)): RankedMatches {
   let raw: Buffer;
   try {
-    raw = gunzipSync(readFileSync(path));
+    raw = gunzipSync(bytes);
   } catch (err) {
     throw new InputError(path, null, `not a gzipped ${SIDECAR_FORMAT} file (${(err as Error).message})`);
   }
-  const hlen = raw.readUInt32LE(0);
-  const h = JSON.parse(raw.subarray(4, 4 + hlen).toString('utf8')) as { format: string; keys: string[]; detections: number; gtInstances: number; score: 'float32' | 'float64' };
-  if (h.format !== SIDECAR_FORMAT) throw new InputError(path, null, `format ${JSON.stringify(h.format)}, expected ${SIDECAR_FORMAT}`);
-  let off = 4 + hlen;
-  const take = <T>(n: number, bytes: number, make: (b: ArrayBuffer) => T): T => {
-    const b = raw.buffer.slice(raw.byteOffset + off, raw.byteOffset + off + n * bytes) as ArrayBuffer;
-    if (b.byteLength !== n * bytes) throw new InputError(path, null, 'truncated');
-    off += n * bytes;
+  let h: SidecarHeader;
+  try {
+    h = JSON.parse(raw.subarray(4, 4 + raw.readUInt32LE(0)).toString('utf8')) as SidecarHeader;
+  } catch {
+    throw new InputError(path, null, `not a ${SIDECAR_FORMAT} file (bad header)`);
+  }
+  if (h.format !== SIDECAR_FORMAT) throw new InputError(path, null, `format ${JSON.stringify(h.format)}, this cft-bench reads ${SIDECAR_FORMAT} (rerun eval to rewrite it)`);
+  let off = 4 + raw.readUInt32LE(0);
+  const take = <T>(bytes: number, make: (b: ArrayBuffer) => T): T => {
+    if (off + bytes > raw.length) throw new InputError(path, null, 'truncated');
+    const b = raw.buffer.slice(raw.byteOffset + off, raw.byteOffset + off + bytes) as ArrayBuffer;
+    off += bytes;
     return make(b);
   };
-  const n = h.detections;
-  const keyframe = take(n, 4, (b) => new Int32Array(b));
-  const cls = take(n, 4, (b) => new Int32Array(b));
-  const score = h.score === 'float32' ? Float64Array.from(take(n, 4, (b) => new Float32Array(b))) : take(n, 8, (b) => new Float64Array(b));
-  const tp = take(n, 1, (b) => new Uint8Array(b));
-  const gtStart = take(h.keys.length + 1, 4, (b) => new Int32Array(b));
-  const gtCls = take(h.gtInstances, 4, (b) => new Int32Array(b));
-  return { keys: h.keys, matches: { length: n, keyframe, cls, score, tp }, gtStart, gtCls };
+  const total = h.detections.reduce((a, b) => a + b, 0);
+  const kf = take(total * h.kfBytes, (b) => (h.kfBytes === 2 ? new Uint16Array(b) : new Uint32Array(b)));
+  const tpBits = take(Math.ceil(total / 8), (b) => new Uint8Array(b));
+  const gtStart = take((h.keys.length + 1) * 4, (b) => new Int32Array(b));
+  const gtCls = take(h.gtInstances * h.gtClsBytes, (b) => (h.gtClsBytes === 1 ? new Uint8Array(b) : h.gtClsBytes === 2 ? new Uint16Array(b) : new Int32Array(b)));
+  const byClass = new Map<number, { kf: Int32Array; tp: Uint8Array }>();
+  let at = 0;
+  h.classes.forEach((id, c) => {
+    const n = h.detections[c]!;
+    const tp = new Uint8Array(n);
+    for (let j = 0; j < n; j++) tp[j] = (tpBits[(at + j) >> 3]! >> ((at + j) & 7)) & 1;
+    byClass.set(id, { kf: Int32Array.from(kf.subarray(at, at + n)), tp });
+    at += n;
+  });
+  return { keys: h.keys, byClass, gt: gtPerKeyframe(h.keys.length, gtStart, gtCls, h.classes) };
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../data/input-error.js';
 import type { Split } from '../data/datasets.js';
+import { rankMatches, type RankedMatches } from '../metrics/bootstrap.js';
 import { readKeyframeSidecar, unpackKeyframes, type PackedKeyframes } from './keyframe-data.js';
 import type { EvalResultDoc } from './result-doc.js';
 
@@ -21,7 +22,8 @@ export interface VariantResultDoc extends EvalResultDoc {
 export interface PairedSide {
   readonly path: string;
   readonly doc: EvalResultDoc & Partial<Pick<VariantResultDoc, 'variant'>>;
-  readonly keyframes: ReturnType<typeof unpackKeyframes>;
+  /** Each class's detections in rank order and GT per keyframe: what paired bootstraps read. */
+  readonly ranked: RankedMatches;
 }
 
 /** Reads a result.json (or the directory holding it) of `infer` or `eval`. */
@@ -34,13 +36,13 @@ export function readPairedSide(arg: string): PairedSide {
   } catch (err) {
     throw new InputError(path, null, `not JSON (${(err as Error).message})`);
   }
-  if (doc.perKeyframe !== undefined) return { path, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
+  if (doc.perKeyframe !== undefined) return { path, doc, ranked: rankMatches(unpackKeyframes(doc.perKeyframe), doc.perClass.map((c) => c.id)) };
   if (doc.kind === 'frame-map' && doc.evidence !== undefined) {
     const side = join(dirname(path), doc.evidence.file);
     if (!existsSync(side)) throw new InputError(side, null, `file not found (named in ${path} as its per-keyframe evidence)`);
     const bytes = readFileSync(side);
     if (createHash('sha256').update(bytes).digest('hex') !== doc.evidence.sha256) throw new InputError(side, null, `does not match the sha256 recorded in ${path}`);
-    return { path, doc, keyframes: readKeyframeSidecar(side) };
+    return { path, doc, ranked: readKeyframeSidecar(side, bytes) };
   }
   throw new InputError(path, null, 'not a `cft-bench eval` or `cft-bench infer` result with per-keyframe evidence (rerun eval or infer with this cft-bench)');
 }

@@ -37,7 +37,7 @@ export async function diffCommand(a: string, b: string, opts: DiffOptions): Prom
   if (why !== null) throw new InputError(sideB.path, null, why.replace('the baseline', a));
   const names = { a: sideName(a), b: sideName(b) };
   if (names.a === names.b) Object.assign(names, { a: `A:${names.a}`, b: `B:${names.b}` });
-  const d = pairedDiff({ doc: sideA.doc, evidence: sideA.keyframes }, { doc: sideB.doc, evidence: sideB.keyframes }, { by: opts.by as ResampleUnit, resamples, seed });
+  const d = pairedDiff({ doc: sideA.doc, ranked: sideA.ranked }, { doc: sideB.doc, ranked: sideB.ranked }, { by: opts.by as ResampleUnit, resamples, seed });
   const md = diffMarkdown(d, names);
   const json = JSON.stringify({ schemaVersion: 1, kind: 'diff', a: { name: names.a, path: a }, b: { name: names.b, path: b }, ...d }, null, 2) + '\n';
   const files: Record<string, string> = { 'diff.md': md, 'diff.csv': await diffCsv(d), 'diff.json': json };

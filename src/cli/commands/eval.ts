@@ -71,7 +71,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   });
   const grouping = await resolveGrouping(opts, run);
   // the per-keyframe evidence `check` and `diff` need, as a compact sidecar named in result.json
-  const sidecar = keyframeSidecar(run.evaluation);
+  const sidecar = keyframeSidecar(run.evaluation, run.labelMap.classes.map((c) => c.id), run.ranked);
   const evidence = { file: EVIDENCE_FILE, format: SIDECAR_FORMAT, sha256: createHash('sha256').update(sidecar).digest('hex'), bytes: sidecar.length };
   const doc = { ...buildEvalResultDoc(run, grouping, ties, VERSION), evidence };
   const name = opts.name ?? (preds.length === 1 ? reportName(preds[0]!) : `${reportName(preds[0]!)}-and-${preds.length - 1}-more`);

@@ -111,7 +111,7 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     if (baseDoc.variant === undefined) throw new InputError(opts.candidate, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
     const doc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
-    cand = { path: opts.candidate, doc, keyframes: unpackKeyframes(doc.perKeyframe) };
+    cand = { path: opts.candidate, doc, ranked: rankMatches(unpackKeyframes(doc.perKeyframe), doc.perClass.map((c) => c.id)) };
   } else cand = readPairedSide(opts.candidate);
   const why = incomparable(base, cand);
   if (why !== null) throw new InputError(cand.path, null, why);
@@ -125,9 +125,8 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const scores = (d: EvalResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
-  const ids = groups['overall']!;
-  const units = opts.by === 'video' ? videoUnits(base.keyframes.keys) : undefined;
-  const v = gate(rankMatches(base.keyframes, ids), rankMatches(cand.keyframes, ids), groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples), 7, units);
+  const units = opts.by === 'video' ? videoUnits(base.ranked.keys) : undefined;
+  const v = gate(base.ranked, cand.ranked, groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples), 7, units);
   const md = verdictMarkdown(v, opts.baseline, opts.candidate, units !== undefined);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
   if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
