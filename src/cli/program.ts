@@ -82,6 +82,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>/)')
     .option('--json', 'print result.json to stdout')
     .option('--plan', 'print what would run (protocols, seeds, LRs and where they come from) and exit')
+    .option('--shard <I/N|auto>', 'run only shard I of N of the protocol × seed × LR matrix into --cache (auto: from SLURM_ARRAY_TASK_ID/COUNT, JOB_COMPLETION_INDEX with CFT_BENCH_SHARDS, or CFT_BENCH_SHARD)')
+    .option('--merge', 'write the leaderboard from the cache alone (after every shard finished); exit 1 naming missing runs')
+    .option('--cache <dir>', 'results cache shared by shards (runs and pretraining checkpoints; default <out>/../.cache)')
     .action(async (opts) => {
       const { compareCommand } = await import('./commands/compare.js');
       setExit(await compareCommand(opts, process.argv.slice(2)));

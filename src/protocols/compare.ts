@@ -25,7 +25,8 @@ import { evaluateFiles } from '../metrics/evaluator.js';
 import { getPreset } from '../metrics/presets.js';
 import { numpyNanMean } from '../metrics/numpy-sum.js';
 import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './budget.js';
-import { loadDatasets, protocolSourceHash, type JobResult, type JobSpec } from './job.js';
+import { jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
+import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
 import { resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
@@ -66,6 +67,20 @@ export interface TunedLrs {
   readonly seeds: number;
   readonly grid: readonly number[];
   readonly lrs: Readonly<Record<string, number>>;
+}
+
+/** How much of the matrix this process runs: all of it, a shard's share, or none (merge the cache). */
+export type CompareMode = { readonly kind: 'all' } | { readonly kind: 'shard'; readonly shard: Shard } | { readonly kind: 'merge' };
+
+/** A shard's share is done (or a merge was asked for) but other runs of the matrix are not cached yet. */
+export class MatrixIncomplete extends CompareError {
+  constructor(
+    readonly missing: readonly JobSpec[],
+    readonly total: number,
+  ) {
+    const some = missing.slice(0, 5).map((s) => `${s.protocol} seed ${s.seed} lr ${s.lr}`);
+    super(`${missing.length} of ${total} runs are not in the cache yet (${some.join('; ')}${missing.length > 5 ? '; …' : ''})`);
+  }
 }
 
 export function defaultBudget(quick: boolean, scale: number, batch = DEFAULT_BATCH): { downstream: number; upstream: number } {
@@ -138,7 +153,7 @@ function cell(values: number[], ci: Interval | null): Cell {
 }
 
 /** Runs (or resumes) the comparison and builds its document. */
-export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}, command = 'cft-bench compare'): Promise<CompareDoc> {
+export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}, command = 'cft-bench compare', mode: CompareMode = { kind: 'all' }): Promise<CompareDoc> {
   const protocols: Protocol[] = [];
   for (const p of cfg.protocols) protocols.push(await resolveProtocol(p));
   const tuned = cfg.tunedLr;
@@ -166,6 +181,15 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     };
   };
   const checkpointRoot = join(dirname(cacheDir), 'pretrain');
+  // a shard runs its share, then goes on (LR selection, grid extension) only once every run is cached
+  const runMatrix = async (all: JobSpec[]): Promise<JobResult[]> => {
+    if (mode.kind === 'shard') await runJobs(await shareOf(all, mode.shard), cacheDir, cfg.workers, events, checkpointRoot);
+    if (mode.kind !== 'all') {
+      const missing = all.filter((s) => readJobResult(join(cacheDir, jobHash(s))) === null);
+      if (missing.length > 0) throw new MatrixIncomplete(missing, all.length);
+    }
+    return runJobs(all, cacheDir, cfg.workers, events, checkpointRoot);
+  };
   let grid = [...new Set(cfg.lrGrid)].sort((a, b) => a - b);
   let specs: JobSpec[] = [];
   let results: JobResult[] = [];
@@ -174,7 +198,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   for (let extensions = 0; ; extensions++) {
     const lrsOf = (pi: number) => (tuned !== undefined ? [tuned.lrs[protocols[pi]!.name]!] : grid);
     specs = protocols.flatMap((_, pi) => Array.from({ length: cfg.seeds }, (_, seed) => lrsOf(pi).map((lr) => specFor(pi, seed, lr))).flat());
-    results = await runJobs(specs, cacheDir, cfg.workers, events, checkpointRoot);
+    results = await runMatrix(specs);
     // 3. one LR per protocol: best mean val mAP over seeds (ties: the lower LR)
     chosenLr = new Map(protocols.map((p, pi) => [p.name, lrsOf(pi).reduce((best, lr) => (meanVal(pi, lr) > meanVal(pi, best) ? lr : best))]));
     if (tuned !== undefined || grid.length < 2) break; // tuned, or one LR: nothing selected, nothing to extend (reported as such)

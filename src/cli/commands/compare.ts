@@ -5,7 +5,8 @@
 import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompareError, DEFAULT_LR_GRID, defaultBudget, runCompare, type CompareConfig, type CompareDoc, type TunedLrs } from '../../protocols/compare.js';
+import { CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
+import { parseShard } from '../../protocols/shard.js';
 import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js';
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
@@ -40,6 +41,9 @@ export interface CompareOptions {
   out?: string;
   json?: boolean;
   plan?: boolean;
+  shard?: string;
+  merge?: boolean;
+  cache?: string;
 }
 
 const num = (name: string, text: string, int = false) => {
@@ -146,8 +150,18 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     process.stdout.write(`plan: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s); ${lrText}; ${cfg.protocols.length * cfg.seeds * perProtocol} runs${tunedLr === undefined && cfg.lrGrid.length > 1 ? ' before any extension' : ''}\n`);
     return 0;
   }
+  if (opts.shard !== undefined && opts.merge) throw new UsageError('--shard runs a share of the matrix, --merge none of it: give one');
+  let mode: CompareMode = opts.merge ? { kind: 'merge' } : { kind: 'all' };
+  if (opts.shard !== undefined) {
+    try {
+      mode = { kind: 'shard', shard: parseShard(opts.shard) };
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const out = opts.out ?? join('reports', `compare-${timestamp()}`);
-  const cacheDir = join(dirname(resolve(out)), '.cache', 'runs');
+  // --cache DIR: runs and pretraining checkpoints shared by shards (DIR/runs, DIR/pretrain)
+  const cacheDir = opts.cache !== undefined ? join(resolve(opts.cache), 'runs') : join(dirname(resolve(out)), '.cache', 'runs');
   const t0 = performance.now();
   const lrs = tunedLr !== undefined ? `tuned LRs from ${tunedLr.source}` : `${cfg.lrGrid.length} LR(s)`;
   process.stderr.write(`compare: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s) × ${lrs} on ${cfg.workers} worker process(es); results cache ${cacheDir}\n`);
@@ -157,7 +171,9 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   let finishedSteps = 0;
   let cached = 0;
   let doc: CompareDoc;
-  const command = ['cft-bench', ...argv].join(' ');
+  // how the matrix was split does not change a number: the report names the plain command
+  const command = ['cft-bench', ...withoutOptions(argv, { '--shard': 1, '--cache': 1, '--merge': 0 })].join(' ');
+  const shardName = mode.kind === 'shard' ? `shard ${mode.shard.index + 1}/${mode.shard.count}` : '';
   try {
     doc = await runCompare(cfg, cacheDir, {
       onPlan: (pending, fromCache) => {
@@ -177,8 +193,16 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
         process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.pretrainCheckpoint !== null ? ' (shared pretraining)' : ''}\n`);
       },
       onExtend: (grid, edge) => process.stderr.write(`compare: ${edge.join(', ')} chose an edge of the LR grid; extending it for every protocol to ${grid.join(', ')}\n`),
-    }, command);
+    }, command, mode);
   } catch (err) {
+    if (err instanceof MatrixIncomplete && mode.kind === 'shard') {
+      process.stderr.write(`compare: ${shardName} done; ${err.missing.length} of ${err.total} runs of the matrix are other shards' and not cached yet. When every shard has finished, run the same command with --merge instead of --shard to write the leaderboard.\n`);
+      return 0;
+    }
+    if (err instanceof MatrixIncomplete) {
+      process.stderr.write(`cft-bench: compare --merge: ${err.message}. Run the missing shards first (or drop --merge to run them here).\n`);
+      return 1;
+    }
     if (err instanceof CompareError) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
       return 1;
@@ -188,6 +212,10 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     (bar as ReturnType<typeof progress> | null)?.stop();
   }
   if (cached > 0) process.stderr.write(`compare: ${cached} run(s) reused from the cache\n`);
+  if (mode.kind === 'shard') {
+    process.stderr.write(`compare: ${shardName} done; every run of the matrix is cached: run the same command with --merge instead of --shard to write the leaderboard.\n`);
+    return 0;
+  }
   const json = JSON.stringify({ ...doc, command, wallSeconds: (performance.now() - t0) / 1e3 }, null, 2) + '\n';
   const baseline = doc.paired[0]?.baseline ?? 'pretrain-finetune';
   const points = doc.perClass.filter((c) => c.protocol !== baseline && c.gainOverBaseline !== null).map((c) => ({ protocol: c.protocol, className: c.name, group: c.group, trainCount: c.trainCount, gain: c.gainOverBaseline! }));
@@ -213,6 +241,18 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); reports/latest -> ${basename(out)}\n`);
   }
   return 0;
+}
+
+/** `argv` without the named options (name → how many values follow it; `--name=value` forms too). */
+function withoutOptions(argv: readonly string[], drop: Readonly<Record<string, number>>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (drop[name] === undefined) out.push(a);
+    else if (!a.includes('=')) i += drop[name]!;
+  }
+  return out;
 }
 
 export async function leaderboardCommand(files: string[], opts: { out?: string; json?: boolean }): Promise<number> {
