@@ -4,9 +4,7 @@
  * for every statistic over the ranking: swapping two tied detections with the *same* TP flag
  * changes no AP, even with keyframe multiplicities (the walk sees the same flag sequence), so
  * only TP/FP ties need the official tie order; a class that has one falls back to the numpy
- * introsort emulation. Otherwise a stable LSD radix sort with an index payload — one pass
- * over a 2.9M-detection AVA-scale evaluation in well under a second, where per-class
- * comparison sorts took seconds.
+ * introsort emulation. Otherwise a stable bucket sort of the scores (argsortFloat64).
  */
 import type { MatchTable } from './match.js';
 import { numpyArgsort } from './numpy-argsort.js';
@@ -18,66 +16,76 @@ export interface RankedClass {
 
 const SMALL = 2048; // below this a comparison sort beats the 4 × 65536-entry histograms
 
-/** Indices that sort `v` (no NaN) ascending; stable. */
+/**
+ * Indices that sort `v` (no NaN) ascending; stable (equal values keep index order; -0 and +0
+ * count as equal). A bucket sort over the value range: the map x → ⌊(x − min)·scale⌋ is
+ * monotone in IEEE arithmetic, so buckets are in order and each is sorted on its own — one
+ * counting pass and short insertion sorts for the near-uniform score distributions of
+ * detectors, about twice as fast here as a 4-pass LSD radix sort. A bucket that comes out
+ * large (clustered or tied scores) is sorted with a comparison sort instead.
+ */
 export function argsortFloat64(v: Float64Array): Uint32Array {
   const n = v.length;
-  const iota = () => {
-    const a = new Uint32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i; // a plain loop: TypedArray.from with a map function is ~10× slower
-    return a;
-  };
-  if (n < SMALL) return iota().sort((a, b) => v[a]! - v[b]! || a - b);
-  // unsigned keys ordered like the floats (little-endian: word 2i = low, 2i+1 = high)
-  let u = new Uint32Array(Float64Array.from(v).buffer);
+  const byValue = (a: number, b: number) => v[a]! - v[b]! || a - b;
+  const out = new Uint32Array(n);
+  if (n < SMALL) {
+    for (let i = 0; i < n; i++) out[i] = i;
+    return out.sort(byValue);
+  }
+  let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const hi = u[2 * i + 1]!;
-    if (hi & 0x80000000) {
-      u[2 * i + 1] = ~hi >>> 0;
-      u[2 * i] = ~u[2 * i]! >>> 0;
-    } else u[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    const x = v[i]!;
+    if (x < min) min = x;
+    if (x > max) max = x;
   }
-  let idx = iota();
-  let w = new Uint32Array(n * 2);
-  let widx = new Uint32Array(n);
-  const count = new Uint32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const word = pass >> 1;
-    const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(u[2 * i + word]! >>> shift) & 0xffff]!++;
-    if (count[(u[word]! >>> shift) & 0xffff] === n) continue; // all share this digit
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d]!;
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const to = count[(u[2 * i + word]! >>> shift) & 0xffff]!++;
-      w[2 * to] = u[2 * i]!;
-      w[2 * to + 1] = u[2 * i + 1]!;
-      widx[to] = idx[i]!;
-    }
-    [u, w] = [w, u];
-    [idx, widx] = [widx, idx];
+  const buckets = n;
+  const scale = max > min ? buckets / (max - min) : 0;
+  const bucketOf = new Uint32Array(n);
+  const start = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) {
+    const b = Math.min(buckets - 1, Math.floor((v[i]! - min) * scale));
+    bucketOf[i] = b;
+    start[b + 1]!++;
   }
-  return idx;
+  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
+  const fill = start.slice(0, buckets);
+  for (let i = 0; i < n; i++) out[fill[bucketOf[i]!]!++] = i; // index order within a bucket: stable
+  for (let b = 0; b < buckets; b++) {
+    const lo = start[b]!;
+    const hi = start[b + 1]!;
+    if (hi - lo < 2) continue;
+    if (hi - lo > 64) {
+      out.subarray(lo, hi).sort(byValue);
+      continue;
+    }
+    for (let i = lo + 1; i < hi; i++) {
+      const x = out[i]!;
+      const xv = v[x]!;
+      let j = i - 1;
+      // strictly greater moves right: equal values keep their (index) order
+      while (j >= lo && v[out[j]!]! > xv) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = x;
+    }
+  }
+  return out;
 }
 
-/** One class's rows (indices into `m`) in rank order. */
-function rankRows(m: MatchTable, rows: Uint32Array): RankedClass {
-  const n = rows.length;
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) scores[i] = m.score[rows[i]!]!;
+/** One class's detections (score, keyframe, TP in table order) in rank order. */
+function rankClass(scores: Float64Array, kfRows: Int32Array, tpRows: Uint8Array): RankedClass {
+  const n = scores.length;
   let nan = false;
   for (let i = 0; i < n && !nan; i++) nan = scores[i] !== scores[i];
   let order: ArrayLike<number> = nan ? numpyArgsort(scores) : argsortFloat64(scores);
   if (!nan) {
     // a TP and an FP with equal scores (incl. -0 vs +0): their order matters, use the official one
     for (let i = 1; i < n; i++) {
-      const a = rows[order[i - 1]!]!;
-      const b = rows[order[i]!]!;
-      if (m.score[a] === m.score[b] && m.tp[a] !== m.tp[b]) {
+      const a = order[i - 1]!;
+      const b = order[i]!;
+      if (scores[a] === scores[b] && tpRows[a] !== tpRows[b]) {
         order = numpyArgsort(scores);
         break;
       }
@@ -86,14 +94,18 @@ function rankRows(m: MatchTable, rows: Uint32Array): RankedClass {
   const kf = new Int32Array(n);
   const tp = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
-    const r = rows[order[n - 1 - j]!]!;
-    kf[j] = m.keyframe[r]!;
-    tp[j] = m.tp[r]!;
+    const o = order[n - 1 - j]!;
+    kf[j] = kfRows[o]!;
+    tp[j] = tpRows[o]!;
   }
   return { kf, tp };
 }
 
-/** Every class of `classIds` (absent ones get empty rankings). */
+/**
+ * Every class of `classIds` (absent ones get empty rankings). The table is grouped by class in
+ * one sequential pass (per-class gathers from the 2.9M-row table were cache misses, most of
+ * the cost), keeping table order within a class, as the official ranking sees it.
+ */
 export function rankByClass(m: MatchTable, classIds: readonly number[]): Map<number, RankedClass> {
   let maxId = 0;
   for (const id of classIds) maxId = Math.max(maxId, id);
@@ -102,7 +114,14 @@ export function rankByClass(m: MatchTable, classIds: readonly number[]): Map<num
   for (let i = 0; i < m.length; i++) start[m.cls[i]! + 1]!++;
   for (let c = 0; c <= maxId; c++) start[c + 1]! += start[c]!;
   const fill = start.slice(0, maxId + 1);
-  const rows = new Uint32Array(m.length);
-  for (let i = 0; i < m.length; i++) rows[fill[m.cls[i]!]!++] = i;
-  return new Map(classIds.map((id) => [id, rankRows(m, rows.subarray(start[id]!, start[id + 1]!))]));
+  const score = new Float64Array(m.length);
+  const kf = new Int32Array(m.length);
+  const tp = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) {
+    const at = fill[m.cls[i]!]!++;
+    score[at] = m.score[i]!;
+    kf[at] = m.keyframe[i]!;
+    tp[at] = m.tp[i]!;
+  }
+  return new Map(classIds.map((id) => [id, rankClass(score.subarray(start[id]!, start[id + 1]!), kf.subarray(start[id]!, start[id + 1]!), tp.subarray(start[id]!, start[id + 1]!))]));
 }
