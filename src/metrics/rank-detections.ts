@@ -14,7 +14,7 @@ export interface RankedClass {
   readonly tp: Uint8Array;
 }
 
-const SMALL = 2048; // below this a comparison sort beats the 4 × 65536-entry histograms
+const SMALL = 2048; // below this a plain comparison sort is as fast as bucketing
 
 /**
  * Indices that sort `v` (no NaN) ascending; stable (equal values keep index order; -0 and +0
