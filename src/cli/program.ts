@@ -54,6 +54,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node | tfjs-node-gpu', 'auto')
     .option('--eval <split>', 'evaluate on val | test | none', 'val')
     .option('--out <dir>', 'output directory (default reports/train-<protocol>-seed<seed>/)')
+    .option('--write-plan <file>', 'write the run\'s whole schedule (per step: dataset, example ids, LR; its ledger) as JSON and exit without training')
     .option('--json', 'print result.json to stdout')
     .action(async (opts) => {
       const { trainCommand } = await import('./commands/train.js');

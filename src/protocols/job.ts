@@ -86,7 +86,7 @@ export function loadDatasets(spec: Pick<JobSpec, 'downstream' | 'upstream' | 'be
   return out;
 }
 
-function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
+export function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
   const upstream = protocol.upstream === 'none' ? [] : protocol.upstream === 'one' ? spec.upstream.slice(0, 1) : [...spec.upstream];
   return { downstream: spec.downstream, upstream, budget: spec.budget, batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
 }

@@ -16,10 +16,10 @@ import type { ClassificationExample, Dataset, LocalisationExample } from '../dat
 import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
 import { Trainer } from '../trainers/trainer.js';
-import { LedgerRecorder, type Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
+import { planSeed, trainingPlan } from './training-plan.js';
 import type { Phase, Protocol, ProtocolContext } from './protocol.js';
-import { planSteps, samplerName, type StepPlan } from './sampler.js';
-import { warmupCosine } from './schedule.js';
+import { planSteps, type StepPlan } from './sampler.js';
 
 export interface StepInfo {
   readonly phase: string;
@@ -65,7 +65,6 @@ export interface SharedPrefix {
   readonly upstream: readonly string[];
 }
 
-const planSeed = (seed: number, protocol: Protocol, phase: Phase) => seedFor(seed, 'plan', protocol.name, phase.name);
 
 /**
  * The shareable leading phases of a run (null if none): the longest run of phases that are the
@@ -129,9 +128,9 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
     upstream[name] = d.classes;
   }
   const trainer = new Trainer(spec.backend, { shape: down.shape, localisationClasses: down.classes, upstream, seed: seedFor(spec.seed, 'init') >>> 1 });
-  const ledger = new LedgerRecorder(spec.seed);
-  const plans = phases.map((p) => planSteps(p.examples, ctx.batch, p.sampler, planSeed(spec.seed, protocol, p)));
-  const total = plans.reduce((s, p) => s + p.length, 0);
+  // the whole schedule first (training-plan.ts): this loop only executes it
+  const plan = trainingPlan(protocol, ctx, spec.datasets, spec.seed);
+  const total = plan.phases.reduce((s, p) => s + p.steps.length, 0);
   let finalLoss: Record<string, number> = {};
   let firstLoss: Record<string, Record<string, number>> = {};
   const prefix = spec.checkpoint === undefined ? 0 : (sharedPrefix(protocol, ctx, spec.seed)?.phases.length ?? 0);
@@ -144,26 +143,22 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
     loaded = state.phases;
   }
   let done = 0;
-  phases.forEach((phase, pi) => {
-    const plan = plans[pi]!;
-    ledger.beginPhase(phase.name, samplerName(phase.sampler));
+  plan.phases.forEach((phase, pi) => {
+    const steps = phase.steps;
     if (pi < loaded) {
-      // loaded from the checkpoint: replay the ledger (the same ids from the same streams), no training
-      for (const parts of plan) ledger.record(parts.map(([d, n]) => [d, ledger.stream(d, spec.datasets[d]!.sizes.train ?? 0).next(n)] as const));
-      done += plan.length;
-      spec.onStep?.({ phase: phase.name, step: plan.length, steps: plan.length, loss: finalLoss[phase.name] ?? NaN, done, total });
+      // loaded from the checkpoint: its steps are in the plan (and its ledger), nothing to train
+      done += steps.length;
+      spec.onStep?.({ phase: phase.name, step: steps.length, steps: steps.length, loss: finalLoss[phase.name] ?? NaN, done, total });
       return;
     }
     if (phase.freshOptimizers) for (const g of Object.keys(trainer.params)) trainer.resetOptimizer(g);
     const recent: number[] = [];
     const first = new Map<string, number[]>();
-    plan.forEach((parts, step) => {
-      const taken = parts.map(([d, n]) => [d, ledger.stream(d, spec.datasets[d]!.sizes.train ?? 0).next(n)] as const);
-      ledger.record(taken);
+    steps.forEach(({ lr, parts }, step) => {
       const loss = trainer.step(
-        taken.map(([d, ids]) => ({ dataset: d === ctx.downstream ? 'loc' : d, examples: ids.map((i) => cache.get(d, i)) })),
-        warmupCosine(phase.lr, step, plan.length),
-        phase.headsOnly === true,
+        parts.map(([d, ids]) => ({ dataset: d === ctx.downstream ? 'loc' : d, examples: ids.map((i) => cache.get(d, i)) })),
+        lr,
+        phase.headsOnly,
       );
       const key = parts.map(([d]) => d).join('+');
       const f = first.get(key) ?? [];
@@ -171,13 +166,13 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
       recent.push(loss);
       if (recent.length > 50) recent.shift();
       done++;
-      spec.onStep?.({ phase: phase.name, step: step + 1, steps: plan.length, loss, done, total });
+      spec.onStep?.({ phase: phase.name, step: step + 1, steps: steps.length, loss, done, total });
     });
     finalLoss[phase.name] = recent.reduce((a, b) => a + b, 0) / Math.max(1, recent.length);
     firstLoss[phase.name] = Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
     if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss });
   });
-  return { trainer, ledger: ledger.finish(), steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded };
+  return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded };
 }
 
 /** Saves the shared prefix: model + state into a temp directory, renamed into place (first writer wins). */

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, Split } from '../../data/datasets.js';
-import { loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
+import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
+import { trainingPlan } from '../../protocols/training-plan.js';
+import { writeFileAtomic } from '../../reports/atomic-write.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
@@ -29,6 +31,7 @@ export interface TrainOptions {
   eval: string;
   out?: string;
   json?: boolean;
+  writePlan?: string;
 }
 
 function positiveNumber(name: string, text: string, integer = false): number {
@@ -79,6 +82,14 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     evalSplits: opts.eval === 'none' ? [] : [opts.eval as Split],
     codeVersion: codeVersion(),
   };
+  if (opts.writePlan !== undefined) {
+    // the schedule the built-in trainer would execute, for a trainer of your own (no training here)
+    const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, seed);
+    writeFileAtomic(opts.writePlan, JSON.stringify(plan) + '\n');
+    const steps = plan.phases.map((p) => `${p.name} ${p.steps.length}`).join(', ');
+    process.stdout.write(`wrote ${opts.writePlan}: ${plan.format}, ${protocol.name} seed ${seed}, steps ${steps}; ledger ${Object.entries(plan.ledger.totals).map(([d, t]) => `${d} ${t.examples}`).join(', ')}\n`);
+    return 0;
+  }
   const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
   const out = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);

@@ -1,0 +1,59 @@
+/**
+ * A run's whole training schedule, decided before any training: per phase, every step's
+ * examples (dataset → example ids, from the seeded streams of ledger.ts) and LR (warm-up +
+ * cosine). The built-in trainer executes exactly this plan (runner.ts), and the plan's ledger
+ * is the run's ledger — so a plan handed to another trainer carries the same budget proof.
+ * Plain JSON-ready data.
+ */
+import type { Dataset } from '../data/datasets.js';
+import { seedFor } from '../data/synth/seed.js';
+import { LedgerRecorder, type Ledger } from './ledger.js';
+import type { Phase, Protocol, ProtocolContext } from './protocol.js';
+import { planSteps, samplerName } from './sampler.js';
+import { warmupCosine } from './schedule.js';
+
+export const PLAN_FORMAT = 'cft-bench-plan/1';
+
+export interface PlannedStep {
+  readonly lr: number;
+  /** Dataset → the example ids (train split) of this step, in batch order. */
+  readonly parts: readonly (readonly [string, readonly number[]])[];
+}
+
+export interface PlannedPhase {
+  readonly name: string;
+  readonly sampler: string;
+  /** Peak LR of the phase's schedule. */
+  readonly lr: number;
+  readonly freshOptimizers: boolean;
+  readonly headsOnly: boolean;
+  readonly steps: readonly PlannedStep[];
+}
+
+export interface TrainingPlan {
+  readonly format: typeof PLAN_FORMAT;
+  readonly protocol: string;
+  readonly seed: number;
+  readonly downstream: string;
+  readonly batch: number;
+  readonly phases: readonly PlannedPhase[];
+  /** Per phase and dataset: examples, steps and the sha256 of the ids in order (ledger.ts rule). */
+  readonly ledger: Ledger;
+}
+
+export const planSeed = (seed: number, protocol: Protocol, phase: Phase) => seedFor(seed, 'plan', protocol.name, phase.name);
+
+export function trainingPlan(protocol: Protocol, ctx: ProtocolContext, datasets: Readonly<Record<string, Dataset>>, seed: number): TrainingPlan {
+  const ledger = new LedgerRecorder(seed);
+  const phases = protocol.phases(ctx).map((phase): PlannedPhase => {
+    const plan = planSteps(phase.examples, ctx.batch, phase.sampler, planSeed(seed, protocol, phase));
+    ledger.beginPhase(phase.name, samplerName(phase.sampler));
+    const steps = plan.map((parts, step): PlannedStep => {
+      const taken = parts.map(([d, n]) => [d, ledger.stream(d, datasets[d]?.sizes.train ?? 0).next(n)] as const);
+      ledger.record(taken);
+      return { lr: warmupCosine(phase.lr, step, plan.length), parts: taken };
+    });
+    return { name: phase.name, sampler: samplerName(phase.sampler), lr: phase.lr, freshOptimizers: phase.freshOptimizers, headsOnly: phase.headsOnly === true, steps };
+  });
+  return { format: PLAN_FORMAT, protocol: protocol.name, seed, downstream: ctx.downstream, batch: ctx.batch, phases, ledger: ledger.finish() };
+}
