@@ -54,6 +54,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node | tfjs-node-gpu', 'auto')
     .option('--eval <split>', 'evaluate on val | test | none', 'val')
     .option('--out <dir>', 'output directory (default reports/train-<protocol>-seed<seed>/)')
+    .option('--trainer <tfjs|command>', 'tfjs (built in), or a command of any framework run on the plan under the external-trainer contract (docs/external-trainer.md)', 'tfjs')
+    .option('--trainer-timeout <s>', 'refuse an external trainer that has not finished after this many seconds', '3600')
     .option('--write-plan <file>', 'write the run\'s whole schedule (per step: dataset, example ids, LR; its ledger) as JSON and exit without training')
     .option('--json', 'print result.json to stdout')
     .action(async (opts) => {

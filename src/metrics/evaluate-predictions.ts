@@ -17,10 +17,17 @@ export interface EvaluatedPredictions {
 
 export async function evaluatePredictions(dataset: LocalisationDataset, split: Split, rows: readonly PredictionRow[], dir: string, protocol = 'activitynet-2019'): Promise<EvaluatedPredictions> {
   mkdirSync(dir, { recursive: true });
-  const files = { gt: join(dir, `${split}_gt.csv`), pred: join(dir, `${split}_predictions.csv`), labelMap: join(dir, 'labelmap.pbtxt') };
+  const pred = join(dir, `${split}_predictions.csv`);
+  writeFileSync(pred, predictionsCsv(rows));
+  return evaluatePredictionFile(dataset, split, pred, dir, protocol);
+}
+
+/** The same for a prediction file written by someone else (an external trainer): bad rows are InputErrors naming its lines. */
+export async function evaluatePredictionFile(dataset: LocalisationDataset, split: Split, pred: string, dir: string, protocol = 'activitynet-2019'): Promise<EvaluatedPredictions> {
+  mkdirSync(dir, { recursive: true });
+  const files = { gt: join(dir, `${split}_gt.csv`), pred, labelMap: join(dir, 'labelmap.pbtxt') };
   writeFileSync(files.gt, groundTruthCsv(dataset, split));
   writeFileSync(files.labelMap, labelMapPbtxt(dataset.classes));
-  writeFileSync(files.pred, predictionsCsv(rows));
   const run = await evaluateFiles(files, getPreset(protocol), { workers: 1 });
   return { run, files };
 }

@@ -4,12 +4,13 @@
  * (unless --eval none) the predictions and GT of the evaluated split as AVA files.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Dataset, Split } from '../../data/datasets.js';
-import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
+import { jobContext, jobHash, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
+import { runExternalJob, TrainerError } from '../../trainers/external-trainer.js';
 import { trainingPlan } from '../../protocols/training-plan.js';
 import { writeFileAtomic } from '../../reports/atomic-write.js';
-import { resolveProtocol } from '../../protocols/protocol.js';
+import { resolveProtocol, type Protocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { loadBackend, BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
@@ -32,6 +33,31 @@ export interface TrainOptions {
   out?: string;
   json?: boolean;
   writePlan?: string;
+  trainer: string;
+  trainerTimeout: string;
+}
+
+/** `train --trainer CMD`: the same plan and scoring, trained by another process (external-trainer.ts). */
+async function externalTrain(opts: TrainOptions, spec: JobSpec, protocol: Protocol, datasets: Record<string, Dataset>, out: string): Promise<number> {
+  const timeoutSeconds = positiveNumber('trainer-timeout', opts.trainerTimeout);
+  const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
+  let result;
+  try {
+    result = await runExternalJob(spec, plan, jobHash(spec), out, datasets, { command: opts.trainer, timeoutSeconds, dataCache: join(dirname(resolve(out)), '.cache', 'data') });
+  } catch (err) {
+    if (err instanceof TrainerError) {
+      process.stderr.write(`cft-bench: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (opts.json) process.stdout.write(readFileSync(join(out, 'result.json'), 'utf8'));
+  else {
+    const ev = opts.eval === 'none' ? undefined : result.scores[opts.eval as Split];
+    const t = result.trainer;
+    process.stdout.write(`${result.protocol}: ${result.steps} steps by ${t.name} ${t.version} on ${t.device} in ${result.seconds.toFixed(1)} s; ledger checked` + (ev ? `; ${spec.downstream} ${ev.split} frame-mAP ${ev.mAP.toFixed(4)} (scored by cft-bench)` : '') + `\nwrote ${join(out, 'result.json')}\n`);
+  }
+  return 0;
 }
 
 function positiveNumber(name: string, text: string, integer = false): number {
@@ -90,9 +116,11 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     process.stdout.write(`wrote ${opts.writePlan}: ${plan.format}, ${protocol.name} seed ${seed}, steps ${steps}; ledger ${Object.entries(plan.ledger.totals).map(([d, t]) => `${d} ${t.examples}`).join(', ')}\n`);
     return 0;
   }
+  const out0 = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
+  if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, protocol, datasets, out0);
   const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
-  const out = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
+  const out = out0;
   const total = protocol.phases({ downstream: spec.downstream, upstream, budget: spec.budget, batch, lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) }).reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / batch, 0);
   const bar = progress(total, `train ${protocol.name}`);
   const result = await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`));

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""A minimal trainer under cft-bench's external-trainer contract (cft-bench-trainer/1), stdlib only.
+
+It "trains" a class-prior model: it walks the plan step by step, consuming exactly the planned
+example ids (and digesting them by the contract's rule), counts the localisation labels it sees,
+and predicts, for every person box the detector found in a requested split, score =
+detector score x the class's frequency. Not a good model - a worked example of the contract,
+and the trainer cft-bench's tests run (with --mode to misbehave on purpose).
+
+    cft-bench train --protocol cofinetune --trainer "python3 examples/trainers/prior_trainer.py"
+"""
+import argparse, csv, hashlib, json, math, os, sys, time
+
+p = argparse.ArgumentParser()
+p.add_argument("request")
+p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report"])
+args = p.parse_args()
+req = json.load(open(args.request))
+assert req["format"] == "cft-bench-trainer/1", req["format"]
+plan = json.load(open(req["plan"]))
+down = req["downstream"]
+ddir = req["data"][down]
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+# training labels of the downstream set: clip row i -> its action ids (from train GT by keyframe)
+keys = [",".join(r) for r in read_rows(os.path.join(ddir, "train_keyframes.csv"))]
+actions = {}
+for r in read_rows(os.path.join(ddir, "train_gt.csv")):
+    actions.setdefault(f"{r[0]},{r[1]}", []).append(int(r[6]))
+
+counts, seen, losses, consumed = {}, 0, {}, {}
+for phase in plan["phases"]:
+    digests = {}
+    losses[phase["name"]] = []
+    for step in phase["steps"]:
+        for dataset, ids in step["parts"]:
+            if args.mode == "skip" and phase is plan["phases"][-1] and step is phase["steps"][0]:
+                ids = ids[1:]  # misbehave: drop one planned example
+            h, n = digests.setdefault(dataset, [hashlib.sha256(), 0])
+            for i in ids:
+                h.update(f"{i},".encode())
+            digests[dataset][1] += len(ids)
+            if dataset == down:
+                for i in ids:
+                    for a in actions.get(keys[i], []):
+                        counts[a] = counts.get(a, 0) + 1
+                        seen += 1
+        # the "loss": cross-entropy of the current prior on this step's labels (a real trainer reports its own)
+        total = sum(counts.values()) or 1
+        losses[phase["name"]].append(-math.log(max(counts.get(1, 0), 1) / total))
+    consumed[phase["name"]] = {d: {"examples": n, "idsSha256": h.hexdigest()} for d, (h, n) in digests.items()}
+
+if args.mode == "crash":
+    print("prior_trainer: crashing on purpose", file=sys.stderr)
+    sys.exit(3)
+if args.mode == "hang":
+    time.sleep(3600)
+
+total = sum(counts.values()) or 1
+prior = {c: n / total for c, n in counts.items()}
+out = req["out"]
+predictions = {}
+for split in req["predict"]:
+    name = f"{split}_predictions.csv"
+    with open(os.path.join(out, name), "w") as f:
+        for i, r in enumerate(read_rows(os.path.join(ddir, f"{split}_detections.csv"))):
+            if args.mode == "bad-csv" and i == 2:
+                f.write("not,a,prediction\n")
+            for c, pc in sorted(prior.items()):
+                f.write(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{c},{float(r[7]) * pc:.6f}\n")
+    predictions[split] = name
+
+upstream_accuracy = {}
+for name, d in req["data"].items():
+    labels = os.path.join(d, "val_labels.csv")
+    if name != down and os.path.exists(labels):
+        ys = [int(r[0]) for r in read_rows(labels)[1:]]
+        upstream_accuracy[name] = max(ys.count(y) for y in set(ys)) / len(ys)  # majority class
+
+if args.mode != "no-report":
+    json.dump({
+        "format": "cft-bench-trainer/1",
+        "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
+        "losses": losses,
+        "consumed": consumed,
+        "upstreamAccuracy": upstream_accuracy,
+        "predictions": predictions,
+    }, open(os.path.join(out, "report.json"), "w"))

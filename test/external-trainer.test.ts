@@ -1,0 +1,57 @@
+/**
+ * The external-trainer contract (docs/external-trainer.md), with the stdlib-only reference
+ * trainer examples/trainers/prior_trainer.py: a conforming trainer's predictions are scored by
+ * cft-bench's evaluator under the plan's ledger; one that skips an example, crashes, writes a
+ * bad CSV, writes no report or hangs is refused with exit 1 and no result.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, readJson, tempDir } from './helpers/cli.js';
+
+const TRAINER = new URL('../examples/trainers/prior_trainer.py', import.meta.url).pathname;
+const havePython = spawnSync('python3', ['--version']).status === 0;
+const train = (dir: string, name: string, mode: string, ...extra: string[]) =>
+  cli(['train', '--protocol', 'cofinetune', '--steps', '90', '--trainer', `python3 ${TRAINER} --mode ${mode}`, '--out', join(dir, name), ...extra]);
+
+describe.skipIf(!havePython)('external trainer (skipped only without python3)', { timeout: 120_000 }, () => {
+  const dir = tempDir();
+
+  it('a conforming trainer: the plan is consumed as planned, predictions scored by cft-bench, trainer named in the result', async () => {
+    const r = await train(dir, 'ok', 'ok', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.trainer).toMatchObject({ name: 'prior-trainer', version: '1', device: 'cpu' });
+    expect(res.backend).toBe('external:prior-trainer');
+    expect(res.scores.val.mAP).toBeGreaterThan(0.02); // a class prior beats nothing, and is scored here
+    const builtin = await cli(['train', '--protocol', 'cofinetune', '--steps', '90', '--write-plan', join(dir, 'plan.json')]);
+    expect(builtin.code).toBe(0);
+    expect(res.ledger).toEqual(readJson(join(dir, 'plan.json')).ledger);
+    expect(Object.keys(res.finalLoss)).toEqual(['cofinetune']);
+    expect(res.upstreamAccuracy['synth-kinetics']).toBeGreaterThan(0);
+  });
+
+  for (const [mode, message] of [
+    ['skip', /consumed example ids differ from the plan:\n {2}phase cofinetune, synth-ava: 959 examples/],
+    ['crash', /trainer `.*--mode crash` exited with code 3/],
+    ['bad-csv', /val predictions are malformed: .*val_predictions\.csv:\d+: expected 7 or 8 fields, got 3/],
+    ['no-report', /exited 0 but wrote no report/],
+  ] as const) {
+    it(`refuses a trainer that misbehaves (${mode}): exit 1, no result.json`, async () => {
+      const r = await train(dir, mode, mode);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(dir, mode, 'result.json'))).toBe(false);
+    });
+  }
+
+  it('refuses a trainer that stalls past --trainer-timeout, and kills it', async () => {
+    const t0 = Date.now();
+    const r = await train(dir, 'hang', 'hang', '--trainer-timeout', '2');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/stalled: no result after 2 s/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(spawnSync('pgrep', ['-f', `${TRAINER} --mode hang`]).status).toBe(1); // no process left
+  });
+});
