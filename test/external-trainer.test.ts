@@ -5,7 +5,7 @@
  * bad CSV, writes no report or hangs is refused with exit 1 and no result.json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
@@ -23,7 +23,7 @@ describe.skipIf(!havePython)('external trainer (skipped only without python3)', 
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.trainer).toMatchObject({ name: 'prior-trainer', version: '1', device: 'cpu' });
-    expect(res.backend).toBe('external:prior-trainer');
+    expect(res.backend).toBe('prior-trainer 1 on cpu');
     expect(res.scores.val.mAP).toBeGreaterThan(0.02); // a class prior beats nothing, and is scored here
     const builtin = await cli(['train', '--protocol', 'cofinetune', '--steps', '90', '--write-plan', join(dir, 'plan.json')]);
     expect(builtin.code).toBe(0);
@@ -53,5 +53,21 @@ describe.skipIf(!havePython)('external trainer (skipped only without python3)', 
     expect(r.stderr).toMatch(/stalled: no result after 2 s/);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(spawnSync('pgrep', ['-f', `${TRAINER} --mode hang`]).status).toBe(1); // no process left
+  });
+
+  it('compare --trainer: every run trained by the trainer and scored by cft-bench; a crashing trainer fails the compare (exit 1) and finished runs stay cached', async () => {
+    const base = ['compare', '--quick', '--budget-scale', '0.3', '--protocols', 'downstream-only,cofinetune', '--resamples', '20', '--workers', '1'];
+    const out = join(dir, 'cmp');
+    const ok = await cli([...base, '--trainer', `python3 ${TRAINER}`, '--out', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(join(out, 'leaderboard.md'), 'utf8')).toContain('prior-trainer 1 on cpu');
+    const doc = readJson(join(out, 'result.json'));
+    expect(doc.runs.map((r: { protocol: string }) => r.protocol).sort()).toEqual(['cofinetune', 'downstream-only']);
+    const again = await cli([...base, '--trainer', `python3 ${TRAINER}`, '--out', out]);
+    expect(again.stderr).toContain('2 run(s) reused from the cache');
+    const bad = await cli([...base, '--trainer', `python3 ${TRAINER} --mode crash`, '--out', join(dir, 'cmp-bad')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/2 run\(s\) failed .*\n.*exited with code 3/);
+    expect(existsSync(join(dir, 'cmp-bad', 'leaderboard.md'))).toBe(false);
   });
 });

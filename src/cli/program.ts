@@ -85,6 +85,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>/)')
     .option('--json', 'print result.json to stdout')
     .option('--plan', 'print what would run (protocols, seeds, LRs and where they come from) and exit')
+    .option('--trainer <tfjs|command>', 'tfjs (built in), or a command run on each run\'s plan under the external-trainer contract (docs/external-trainer.md)', 'tfjs')
+    .option('--trainer-timeout <s>', 'refuse an external trainer run that has not finished after this many seconds', '3600')
     .option('--shard <I/N|auto>', 'run only shard I of N of the protocol × seed × LR matrix into --cache (auto: from SLURM_ARRAY_TASK_ID/COUNT, JOB_COMPLETION_INDEX with CFT_BENCH_SHARDS, or CFT_BENCH_SHARD)')
     .option('--merge', 'write the leaderboard from the cache alone (after every shard finished); exit 1 naming missing runs')
     .option('--cache <dir>', 'results cache shared by shards (runs and pretraining checkpoints; default <out>/../.cache)')

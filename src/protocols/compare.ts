@@ -58,6 +58,8 @@ export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | '
   readonly quick: boolean;
   /** Run each protocol at this LR (from an earlier search, tuned-lr.ts) instead of searching the grid. */
   readonly tunedLr?: TunedLrs;
+  /** An external trainer for every run (external-trainer.ts); absent: the built-in tfjs trainer. */
+  readonly trainer?: { readonly command: string; readonly timeoutSeconds: number };
 }
 
 /** LRs tuned by an earlier compare: where from, and protocol name → LR. */
@@ -178,6 +180,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
       backend: cfg.backend,
       evalSplits: ['val', 'test'],
       codeVersion: cfg.codeVersion,
+      ...(cfg.trainer !== undefined ? { trainer: cfg.trainer } : {}),
     };
   };
   const checkpointRoot = join(dirname(cacheDir), 'pretrain');

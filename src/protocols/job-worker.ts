@@ -6,8 +6,9 @@
 import type { Dataset } from '../data/datasets.js';
 import { loadDatasets, runJob, type JobSpec } from './job.js';
 import { ExampleCache } from './runner.js';
+import { TrainerError } from '../trainers/external-trainer.js';
 
-type Inbound = { kind: 'job'; spec: JobSpec; dir: string; checkpointRoot?: string } | { kind: 'exit' };
+type Inbound = { kind: 'job'; spec: JobSpec; dir: string; checkpointRoot?: string; dataCache?: string } | { kind: 'exit' };
 export type WorkerOutbound =
   | { kind: 'progress'; done: number; total: number; loss: number; phase: string }
   | { kind: 'done'; dir: string }
@@ -29,9 +30,10 @@ process.on('message', async (msg: Inbound) => {
         last = now;
         send({ kind: 'progress', done: s.done, total: s.total, loss: s.loss, phase: s.phase });
       }
-    }, msg.checkpointRoot);
+    }, msg.checkpointRoot, msg.dataCache);
     send({ kind: 'done', dir: msg.dir });
   } catch (err) {
-    send({ kind: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    // an external trainer's refusal is a plain message; anything else, with its stack
+    send({ kind: 'failed', error: err instanceof TrainerError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 });

@@ -5,12 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { embeddedDataset } from '../data/benchmarks.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { writeFileAtomic } from '../reports/atomic-write.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
+import { runExternalJob } from '../trainers/external-trainer.js';
+import { trainingPlan } from './training-plan.js';
 import type { Ledger } from './ledger.js';
 import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
 import { ExampleCache, runProtocol, sharedPrefix, type StepInfo } from './runner.js';
@@ -34,6 +36,8 @@ export interface JobSpec {
   readonly evalSplits: readonly Split[];
   /** cft-bench version + a hash of its code: cached results never outlive a code change. */
   readonly codeVersion: string;
+  /** An external trainer (external-trainer.ts) instead of the built-in one; absent: built in. */
+  readonly trainer?: { readonly command: string; readonly timeoutSeconds: number };
 }
 
 export interface SplitScore {
@@ -73,7 +77,9 @@ function canonical(v: unknown): string {
 
 /** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
 export function jobHash(spec: JobSpec): string {
-  return createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 20);
+  // the trainer's command is part of the key; how long we are willing to wait for it is not
+  const keyed = spec.trainer === undefined ? spec : { ...spec, trainer: { command: spec.trainer.command } };
+  return createHash('sha256').update(canonical(keyed)).digest('hex').slice(0, 20);
 }
 
 export function protocolSourceHash(protocol: string): string | null {
@@ -97,6 +103,7 @@ export function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
  * train it once. Everything the prefix's weights depend on is in it.
  */
 export async function pretrainKey(spec: JobSpec): Promise<string | null> {
+  if (spec.trainer !== undefined) return null; // an external trainer runs its whole plan itself
   const protocol = await resolveProtocol(spec.protocol);
   const prefix = sharedPrefix(protocol, jobContext(spec, protocol), spec.seed);
   if (prefix === null) return null;
@@ -108,7 +115,12 @@ export async function pretrainKey(spec: JobSpec): Promise<string | null> {
  * Trains and evaluates one job into `dir` (model/, <split>/ eval files, result.json). With
  * `checkpointRoot`, its shareable pretraining is loaded from (or saved to) <root>/<pretrainKey>.
  */
-export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string): Promise<JobResult> {
+export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache = join(dirname(resolve(dir)), '.cache', 'data')): Promise<JobResult> {
+  if (spec.trainer !== undefined) {
+    const protocol = await resolveProtocol(spec.protocol);
+    const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache });
+  }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);
   const ctx = jobContext(spec, protocol);

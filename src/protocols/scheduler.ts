@@ -11,9 +11,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { jobHash, pretrainKey, readJobResult, type JobResult, type JobSpec } from './job.js';
 import type { WorkerOutbound } from './job-worker.js';
+
+/** Some runs failed (the finished ones are cached); the message lists each failure. */
+export class RunsFailed extends Error {}
 
 export interface SchedulerEvents {
   /** Before any job runs: the jobs to run and how many came from the cache. */
@@ -98,7 +101,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
             const onExit = (code: number | null) => resolve({ kind: 'failed', error: `worker process exited (code ${code})` });
             child.on('message', onMessage);
             child.once('exit', onExit);
-            child.send({ kind: 'job', spec, dir, checkpointRoot });
+            child.send({ kind: 'job', spec, dir, checkpointRoot, dataCache: join(dirname(cacheDir), 'data') });
           });
           const key = keys.get(spec)!;
           if (outcome.kind !== 'done' && key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key); // another job may train it
@@ -117,6 +120,6 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
   } finally {
     for (const c of pool) if (c.exitCode === null) c.send({ kind: 'exit' });
   }
-  if (failures.length > 0) throw new Error(`${failures.length} run(s) failed (finished runs are kept and reused on rerun):\n${failures.join('\n')}`);
+  if (failures.length > 0) throw new RunsFailed(`${failures.length} run(s) failed (finished runs are kept and reused on rerun):\n${failures.join('\n')}`);
   return specs.map((s) => results.get(jobHash(s))!);
 }

@@ -187,7 +187,7 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
     hash,
     spec,
     protocol: plan.protocol,
-    backend: `external:${report.trainer.name}`,
+    backend: `${report.trainer.name} ${report.trainer.version} on ${report.trainer.device}`,
     steps: plan.phases.reduce((s, p) => s + p.steps.length, 0),
     seconds: (performance.now() - t0) / 1e3,
     ...losses,

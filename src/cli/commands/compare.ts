@@ -11,7 +11,7 @@ import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js'
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { parseSampler } from '../../protocols/sampler.js';
-import { jobSteps } from '../../protocols/scheduler.js';
+import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
 import { BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
 import { writeReportFiles } from '../../reports/atomic-write.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
@@ -43,6 +43,8 @@ export interface CompareOptions {
   plan?: boolean;
   shard?: string;
   merge?: boolean;
+  trainer: string;
+  trainerTimeout: string;
   cache?: string;
 }
 
@@ -73,6 +75,7 @@ async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<Tuned
     return undefined;
   };
   if (cfg.protocols.some((p) => !BUILTIN_PROTOCOLS.includes(p))) return skip('a plug-in protocol is compared (plug-ins are always searched)');
+  if (cfg.trainer !== undefined) return skip('an external trainer runs (its LRs are searched, not taken from the built-in trainer)');
   const names: string[] = [];
   for (const p of cfg.protocols) names.push((await resolveProtocol(p)).name);
   const fit = tunedLrsFor(doc, cfg, names);
@@ -138,6 +141,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     resamples: Number(opts.resamples),
     quick,
     codeVersion: codeVersion(),
+    ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: num('trainer-timeout', opts.trainerTimeout) } } : {}),
   };
   const tunedLr = await tunedLrs(opts, searched);
   const cfg: CompareConfig = tunedLr === undefined ? searched : { ...searched, tunedLr };
@@ -203,7 +207,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
       process.stderr.write(`cft-bench: compare --merge: ${err.message}. Run the missing shards first (or drop --merge to run them here).\n`);
       return 1;
     }
-    if (err instanceof CompareError) {
+    if (err instanceof CompareError || err instanceof RunsFailed) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
       return 1;
     }

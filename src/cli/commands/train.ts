@@ -4,13 +4,13 @@
  * (unless --eval none) the predictions and GT of the evaluated split as AVA files.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Dataset, Split } from '../../data/datasets.js';
-import { jobContext, jobHash, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
-import { runExternalJob, TrainerError } from '../../trainers/external-trainer.js';
+import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
+import { TrainerError, type ExternalJobResult } from '../../trainers/external-trainer.js';
 import { trainingPlan } from '../../protocols/training-plan.js';
 import { writeFileAtomic } from '../../reports/atomic-write.js';
-import { resolveProtocol, type Protocol } from '../../protocols/protocol.js';
+import { resolveProtocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { loadBackend, BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
@@ -38,12 +38,11 @@ export interface TrainOptions {
 }
 
 /** `train --trainer CMD`: the same plan and scoring, trained by another process (external-trainer.ts). */
-async function externalTrain(opts: TrainOptions, spec: JobSpec, protocol: Protocol, datasets: Record<string, Dataset>, out: string): Promise<number> {
-  const timeoutSeconds = positiveNumber('trainer-timeout', opts.trainerTimeout);
-  const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
+async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record<string, Dataset>, out: string): Promise<number> {
+  const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: positiveNumber('trainer-timeout', opts.trainerTimeout) } };
   let result;
   try {
-    result = await runExternalJob(spec, plan, jobHash(spec), out, datasets, { command: opts.trainer, timeoutSeconds, dataCache: join(dirname(resolve(out)), '.cache', 'data') });
+    result = (await runJob(spec, out, datasets, new ExampleCache(datasets))) as ExternalJobResult;
   } catch (err) {
     if (err instanceof TrainerError) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
@@ -117,7 +116,7 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     return 0;
   }
   const out0 = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
-  if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, protocol, datasets, out0);
+  if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, datasets, out0);
   const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
   const out = out0;
