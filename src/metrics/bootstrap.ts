@@ -9,19 +9,20 @@
  */
 import type { Evaluation } from './frame-map.js';
 import { Rng } from '../data/rng.js';
-import { rankByClass } from './rank-detections.js';
+import { rankByClass, type RankedClass } from './rank-detections.js';
 
 /** One model's per-keyframe evidence, ranked per class (plain typed arrays). */
 export interface RankedMatches {
   readonly keys: readonly string[];
   /** Per class id: ranked detections' keyframe index and TP flag. */
-  readonly byClass: ReadonlyMap<number, { kf: Int32Array; tp: Uint8Array }>;
+  readonly byClass: ReadonlyMap<number, RankedClass>;
   /** Per class id: GT count per keyframe (Float64Array over keys). */
   readonly gt: ReadonlyMap<number, Float64Array>;
 }
 
-export function rankMatches(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>, classIds: readonly number[]): RankedMatches {
-  return { keys: ev.keys, byClass: rankByClass(ev.matches, classIds), gt: gtPerKeyframe(ev.keys.length, ev.gtStart, ev.gtCls, classIds) };
+/** `ranked`: the ranking an evaluation already computed (FrameMapRun.ranked), so it is not done twice. */
+export function rankMatches(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>, classIds: readonly number[], ranked: ReadonlyMap<number, RankedClass> = rankByClass(ev.matches, classIds)): RankedMatches {
+  return { keys: ev.keys, byClass: ranked, gt: gtPerKeyframe(ev.keys.length, ev.gtStart, ev.gtCls, classIds) };
 }
 
 /** Per class id: GT count per keyframe, from the CSR of GT classes over keyframes. */
@@ -99,18 +100,22 @@ function percentile(sorted: readonly number[], q: number): number {
  * keyframe, e.g. its video, numbered 0..U-1), whole units are drawn and each keyframe takes its
  * unit's count — keyframes of one video are correlated, so `--by video` gives honest intervals.
  */
-function resample(rng: Rng, n: number, units?: Int32Array): Float64Array {
+function resample(rng: Rng, n: number, units?: Int32Array, u = units === undefined ? 0 : unitCount(units)): Float64Array {
   const w = new Float64Array(n);
   if (units === undefined) {
     for (let i = 0; i < n; i++) w[rng.int(0, n)]!++;
     return w;
   }
-  let u = 0;
-  for (let i = 0; i < n; i++) u = Math.max(u, units[i]! + 1);
   const drawn = new Float64Array(u);
   for (let i = 0; i < u; i++) drawn[rng.int(0, u)]!++;
   for (let i = 0; i < n; i++) w[i] = drawn[units[i]!]!;
   return w;
+}
+
+function unitCount(units: Int32Array): number {
+  let u = 0;
+  for (let i = 0; i < units.length; i++) u = Math.max(u, units[i]! + 1);
+  return u;
 }
 
 /** The video of each keyframe key ("video,timestamp"), numbered in order of first appearance. */
@@ -142,9 +147,10 @@ export function pairedBootstrap(
   const ones = new Float64Array(n).fill(1);
   const delta = (w: Float64Array, ids: readonly number[]) => pairs.reduce((s, p) => s + weightedMap(p.a, ids, w) - weightedMap(p.b, ids, w), 0) / pairs.length;
   const rng = new Rng(seed);
+  const u = units === undefined ? 0 : unitCount(units); // once, not per resample
   const draws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
   for (let r = 0; r < resamples; r++) {
-    const w = resample(rng, n, units);
+    const w = resample(rng, n, units, u);
     for (const [g, ids] of Object.entries(groups)) draws[g]!.push(delta(w, ids));
   }
   return Object.fromEntries(
@@ -206,8 +212,9 @@ export function pairedClassBootstrap(
   const classDraws = new Map<number, number[]>([...point.keys()].map((id) => [id, []]));
   const groupDraws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
   const rng = new Rng(seed);
+  const u = units === undefined ? 0 : unitCount(units);
   for (let r = 0; r < resamples; r++) {
-    const d = deltas(resample(rng, n, units));
+    const d = deltas(resample(rng, n, units, u));
     for (const [id, xs] of classDraws) {
       const x = d.get(id);
       if (x !== undefined) xs.push(x);

@@ -12,7 +12,7 @@
  */
 import type { LabelMap } from '../data/label-map.js';
 import { apOfRanking, averagePrecisionTiesFirst } from './average-precision.js';
-import { rankByClass, type RankedClass } from './rank-detections.js';
+import { groupByClass, rankByClass, type RankedClass } from './rank-detections.js';
 import { orderDetections, orderGroundTruth, selectKeyframes, type KeyframeBoxes } from './keyframe-boxes.js';
 import { matchKeyframes, type MatchTable } from './match.js';
 import { numpyNanMean } from './numpy-sum.js';
@@ -207,30 +207,6 @@ export interface FrameMapSummary {
   readonly mAP: number;
   readonly mAPRange?: readonly [number, number];
   readonly classes: readonly ClassAp[];
-}
-
-/** Match rows grouped by class, concatenation order kept within a class (CSR over class ids). */
-export interface ClassRows {
-  /** Rows of class c are start[c] .. start[c+1]. */
-  readonly start: Int32Array;
-  readonly score: Float64Array;
-  readonly tp: Uint8Array;
-}
-
-export function groupByClass(matches: MatchTable, maxId: number): ClassRows {
-  const { cls, score, tp, length } = matches;
-  const start = new Int32Array(maxId + 2);
-  for (let i = 0; i < length; i++) start[cls[i]! + 1]!++;
-  for (let c = 0; c <= maxId; c++) start[c + 1]! += start[c]!;
-  const fill = start.slice(0, maxId + 1);
-  const s = new Float64Array(length);
-  const t = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const at = fill[cls[i]!]!++;
-    s[at] = score[i]!;
-    t[at] = tp[i]!;
-  }
-  return { start, score: s, tp: t };
 }
 
 /**

@@ -101,27 +101,38 @@ function rankClass(scores: Float64Array, kfRows: Int32Array, tpRows: Uint8Array)
   return { kf, tp };
 }
 
-/**
- * Every class of `classIds` (absent ones get empty rankings). The table is grouped by class in
- * one sequential pass (per-class gathers from the 2.9M-row table were cache misses, most of
- * the cost), keeping table order within a class, as the official ranking sees it.
- */
-export function rankByClass(m: MatchTable, classIds: readonly number[]): Map<number, RankedClass> {
-  let maxId = 0;
-  for (const id of classIds) maxId = Math.max(maxId, id);
-  for (let i = 0; i < m.length; i++) maxId = Math.max(maxId, m.cls[i]!);
-  const start = new Uint32Array(maxId + 2);
+/** Match rows grouped by class, table order kept within a class (CSR over class ids 0..maxId). */
+export interface ClassRows {
+  /** Rows of class c are start[c] .. start[c+1]. */
+  readonly start: Uint32Array;
+  readonly score: Float64Array;
+  readonly keyframe: Int32Array;
+  readonly tp: Uint8Array;
+}
+
+/** One sequential pass over the table (per-class gathers from a 2.9M-row table were cache misses). */
+export function groupByClass(m: MatchTable, maxId: number): ClassRows {
+  let top = maxId;
+  for (let i = 0; i < m.length; i++) top = Math.max(top, m.cls[i]!);
+  const start = new Uint32Array(top + 2);
   for (let i = 0; i < m.length; i++) start[m.cls[i]! + 1]!++;
-  for (let c = 0; c <= maxId; c++) start[c + 1]! += start[c]!;
-  const fill = start.slice(0, maxId + 1);
+  for (let c = 0; c <= top; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, top + 1);
   const score = new Float64Array(m.length);
-  const kf = new Int32Array(m.length);
+  const keyframe = new Int32Array(m.length);
   const tp = new Uint8Array(m.length);
   for (let i = 0; i < m.length; i++) {
     const at = fill[m.cls[i]!]!++;
     score[at] = m.score[i]!;
-    kf[at] = m.keyframe[i]!;
+    keyframe[at] = m.keyframe[i]!;
     tp[at] = m.tp[i]!;
   }
-  return new Map(classIds.map((id) => [id, rankClass(score.subarray(start[id]!, start[id + 1]!), kf.subarray(start[id]!, start[id + 1]!), tp.subarray(start[id]!, start[id + 1]!))]));
+  return { start, score, keyframe, tp };
+}
+
+/** Every class of `classIds` in rank order (absent ones get empty rankings). */
+export function rankByClass(m: MatchTable, classIds: readonly number[]): Map<number, RankedClass> {
+  const rows = groupByClass(m, Math.max(0, ...classIds));
+  const slice = <T extends Float64Array | Int32Array | Uint8Array>(a: T, id: number) => a.subarray(rows.start[id] ?? 0, rows.start[id + 1] ?? 0) as T;
+  return new Map(classIds.map((id) => [id, rankClass(slice(rows.score, id), slice(rows.keyframe, id), slice(rows.tp, id))]));
 }

@@ -257,7 +257,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     for (const r of chosen) {
       const f = r.scores.test!.files;
       const run = await evaluateFiles(f, getPreset('activitynet-2019'), { workers: 1 });
-      evs.push(rankMatches(run.evaluation, groupIds['overall']!));
+      evs.push(rankMatches(run.evaluation, groupIds['overall']!, run.ranked));
     }
     ranked.set(p.name, evs);
   }

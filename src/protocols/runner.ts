@@ -17,7 +17,7 @@ import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
 import { Trainer } from '../trainers/trainer.js';
 import type { Ledger } from './ledger.js';
-import { planSeed, trainingPlan } from './training-plan.js';
+import { phaseLosses, planSeed, trainingPlan } from './training-plan.js';
 import type { Phase, Protocol, ProtocolContext } from './protocol.js';
 import { planSteps, type StepPlan } from './sampler.js';
 
@@ -42,8 +42,6 @@ export interface RunSpec {
   readonly checkpoint?: string;
 }
 
-/** Steps at the start of each phase whose losses make `firstLoss` (the sanity guard reads them). */
-export const FIRST_LOSS_STEPS = 10;
 
 export interface RunResult {
   readonly trainer: Trainer;
@@ -152,24 +150,20 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
       return;
     }
     if (phase.freshOptimizers) for (const g of Object.keys(trainer.params)) trainer.resetOptimizer(g);
-    const recent: number[] = [];
-    const first = new Map<string, number[]>();
+    const losses: number[] = [];
     steps.forEach(({ lr, parts }, step) => {
       const loss = trainer.step(
         parts.map(([d, ids]) => ({ dataset: d === ctx.downstream ? 'loc' : d, examples: ids.map((i) => cache.get(d, i)) })),
         lr,
         phase.headsOnly,
       );
-      const key = parts.map(([d]) => d).join('+');
-      const f = first.get(key) ?? [];
-      if (f.length < FIRST_LOSS_STEPS) first.set(key, [...f, loss]);
-      recent.push(loss);
-      if (recent.length > 50) recent.shift();
+      losses.push(loss);
       done++;
       spec.onStep?.({ phase: phase.name, step: step + 1, steps: steps.length, loss, done, total });
     });
-    finalLoss[phase.name] = recent.reduce((a, b) => a + b, 0) / Math.max(1, recent.length);
-    firstLoss[phase.name] = Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+    const summary = phaseLosses(steps, losses);
+    finalLoss[phase.name] = summary.final;
+    firstLoss[phase.name] = summary.first;
     if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss });
   });
   return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded };

@@ -57,3 +57,25 @@ export function trainingPlan(protocol: Protocol, ctx: ProtocolContext, datasets:
   });
   return { format: PLAN_FORMAT, protocol: protocol.name, seed, downstream: ctx.downstream, batch: ctx.batch, phases, ledger: ledger.finish() };
 }
+
+/** Steps at the start of each phase whose losses make `firstLoss` (the sanity guard reads them). */
+export const FIRST_LOSS_STEPS = 10;
+
+/**
+ * A phase's loss statistics from its per-step losses, as every trainer's are recorded: the mean
+ * of the last 50 (`final`), and per step kind (the datasets of a step, e.g. "synth-ava") the
+ * mean of its first FIRST_LOSS_STEPS (`first`).
+ */
+export function phaseLosses(steps: readonly PlannedStep[], losses: readonly number[]): { final: number; first: Record<string, number> } {
+  const last = losses.slice(-50);
+  const first = new Map<string, number[]>();
+  steps.forEach((s, i) => {
+    const key = s.parts.map(([d]) => d).join('+');
+    const f = first.get(key) ?? [];
+    if (f.length < FIRST_LOSS_STEPS) first.set(key, [...f, losses[i]!]);
+  });
+  return {
+    final: last.reduce((a, b) => a + b, 0) / Math.max(1, last.length),
+    first: Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])),
+  };
+}

@@ -18,7 +18,7 @@ import { exportDataset } from '../data/dataset-files.js';
 import { InputError } from '../data/input-error.js';
 import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
 import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
-import type { TrainingPlan } from '../protocols/training-plan.js';
+import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
 import { writeFileAtomic } from '../reports/atomic-write.js';
 
 export const TRAINER_CONTRACT = 'cft-bench-trainer/1';
@@ -124,22 +124,16 @@ export function consumptionMismatches(plan: TrainingPlan, consumed: TrainerRepor
   return out;
 }
 
-/** Loss statistics the built-in trainer records: last-50 mean per phase; first-10 mean per phase and step kind. */
+/** The built-in trainer's loss statistics (training-plan.ts phaseLosses), from the reported losses. */
 function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<JobResult, 'finalLoss' | 'firstLoss'> {
   const finalLoss: Record<string, number> = {};
   const firstLoss: Record<string, Record<string, number>> = {};
   for (const phase of plan.phases) {
     const l = losses[phase.name];
     if (!Array.isArray(l) || l.length !== phase.steps.length || l.some((x) => typeof x !== 'number')) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps.length} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
-    const last = l.slice(-50);
-    finalLoss[phase.name] = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
-    const first = new Map<string, number[]>();
-    phase.steps.forEach((s, i) => {
-      const key = s.parts.map(([d]) => d).join('+');
-      const f = first.get(key) ?? [];
-      if (f.length < 10) first.set(key, [...f, l[i]!]);
-    });
-    firstLoss[phase.name] = Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+    const s = phaseLosses(phase.steps, l);
+    finalLoss[phase.name] = s.final;
+    firstLoss[phase.name] = s.first;
   }
   return { finalLoss, firstLoss };
 }

@@ -115,11 +115,10 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     process.stdout.write(`wrote ${opts.writePlan}: ${plan.format}, ${protocol.name} seed ${seed}, steps ${steps}; ledger ${Object.entries(plan.ledger.totals).map(([d, t]) => `${d} ${t.examples}`).join(', ')}\n`);
     return 0;
   }
-  const out0 = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
-  if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, datasets, out0);
+  const out = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
+  if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, datasets, out);
   const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
-  const out = out0;
   const total = protocol.phases({ downstream: spec.downstream, upstream, budget: spec.budget, batch, lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) }).reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / batch, 0);
   const bar = progress(total, `train ${protocol.name}`);
   const result = await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`));
