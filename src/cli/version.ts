@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TORCH_TRAINER_SCRIPT } from '../trainers/torch-trainer.js';
 
 /** cft-bench's version, from package.json (recorded in every result document). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -10,7 +11,7 @@ let code: string | null = null;
 
 /**
  * Version plus a hash of the running code (every file of the source or build tree this module
- * lives in), so cached experiment results are never reused across a code change.
+ * lives in, and the shipped PyTorch trainer), so cached experiment results are never reused across a code change.
  */
 export function codeVersion(): string {
   if (code !== null) return code;
@@ -24,5 +25,6 @@ export function codeVersion(): string {
     }
   };
   walk(root);
+  hash.update(readFileSync(TORCH_TRAINER_SCRIPT)); // shipped Python, outside dist/
   return (code = `${VERSION}+${hash.digest('hex').slice(0, 12)}`);
 }

@@ -12,6 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { jobHash, pretrainKey, readJobResult, type JobResult, type JobSpec } from './job.js';
 import type { WorkerOutbound } from './job-worker.js';
 
@@ -29,10 +30,15 @@ export interface SchedulerEvents {
   onExtend?(grid: readonly number[], protocols: readonly string[]): void;
 }
 
-function startWorker(): ChildProcess {
+/**
+ * A job-worker process. CFT_BENCH_THREADS (the external-trainer contract's CPU-thread hint) is
+ * cores / workers unless the user set it: N multi-threaded trainers on N cores oversubscribe.
+ */
+function startWorker(workers: number): ChildProcess {
   const isTs = import.meta.url.endsWith('.ts');
   const entry = new URL(isTs ? './job-worker.ts' : './job-worker.js', import.meta.url);
-  return fork(entry, [], { execArgv: isTs ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const threads = process.env['CFT_BENCH_THREADS'] || String(Math.max(1, Math.floor(availableParallelism() / workers)));
+  return fork(entry, [], { execArgv: isTs ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CFT_BENCH_THREADS: threads } });
 }
 
 /** Steps of a job (for ordering and progress): its budget, downstream only for downstream-only. */
@@ -82,7 +88,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
     }
   };
   const failures: string[] = [];
-  const pool = Array.from({ length: Math.min(workers, pending.length) }, () => startWorker());
+  const pool = Array.from({ length: Math.min(workers, pending.length) }, () => startWorker(Math.min(workers, pending.length)));
   try {
     await Promise.all(
       pool.map(async (child, w) => {

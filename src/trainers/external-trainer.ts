@@ -20,6 +20,7 @@ import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
 import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
 import { writeFileAtomic } from '../reports/atomic-write.js';
+import { trainerCommand } from './torch-trainer.js';
 
 export const TRAINER_CONTRACT = 'cft-bench-trainer/1';
 
@@ -79,7 +80,7 @@ function exportedDir(d: Dataset, cache: string, benchmarkSeed: number): string {
 
 function runProcess(command: string, request: string, timeoutSeconds: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('sh', ['-c', `${command} "$1"`, 'sh', request], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, 'SIGKILL');

@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""cft-bench's reference PyTorch trainer (`--trainer torch`), under the external-trainer
+contract cft-bench-trainer/1 (docs/external-trainer.md).
+
+It mirrors the built-in tfjs model and training step (src/trainers/model.ts, trainer.ts,
+batches.ts) so the two trainers' numbers can be compared:
+
+  clip [B, T*C, 32, 32] (frames stacked as channels, (u8/255 - 0.2) * 3)
+  trunk conv3x3/2 (T->16) -> conv3x3/2 (16->32) -> conv3x3/1 (32->32) -> conv1x1 neck (32->64), ReLU,
+        He-normal weights, zero biases -> per-cell LayerNorm over the 64 channels, no affine
+  localisation head: per box 3x3 bilinear samples of the 8x8 map (box enlarged x1.5) + the clip's
+        mean feature -> [boxes, 640] -> linear (zero weights, bias -2) -> per-class sigmoid
+  classification heads: mean-pooled features -> linear (zero weights and bias) -> softmax
+  losses: BCE summed over classes and averaged over real boxes (GT persons, jittered +-0.5 px,
+        plus distractor boxes as all-negative ROIs); softmax cross-entropy; a mixed step weights
+        each part by its share of the batch
+  one Adam per parameter group (trunk, localisation head, each upstream head; tfjs defaults:
+        betas 0.9/0.999, eps 1e-7); a head steps only on its own dataset's batches; the trunk
+        not at all in a heads-only phase (LP-FT's probe); fresh optimizers where the plan says
+  the schedule (examples and LR of every step) is the plan's, executed as given
+  predictions: person-detector score x action probability, for every detected box and class
+
+Not bit-identical to tfjs (different RNG streams for init and jitter, different kernels):
+similar numbers, not the same ones.
+
+    cft-bench train --trainer torch                 # CUDA if available, else CPU
+    cft-bench train --trainer "torch --device cpu"
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS (must precede CUDA init)
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+CONTRACT = "cft-bench-trainer/1"
+FEATURE_SIZE, NECK, CONTEXT_SCALE, LOC_BIAS_INIT, FEATURE_NORM_EPS = 8, 64, 1.5, -2.0, 1e-5
+INPUT_MEAN, INPUT_SCALE = 0.2, 3.0
+JITTER_SEED_XOR = 0x5BD1E995
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("request", help="request.json written by cft-bench")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when available, else CPU")
+    p.add_argument("--predict-batch", type=int, default=64)
+    return p.parse_args()
+
+
+def pick_device(asked):
+    """The device, and the one-line note saying which and why."""
+    if asked != "cpu" and torch.cuda.is_available():
+        return torch.device("cuda"), f"torch trainer: device cuda ({torch.cuda.get_device_name(0)})"
+    threads = torch.get_num_threads()
+    if asked == "cuda":
+        return torch.device("cpu"), f"torch trainer: --device cuda asked but CUDA is not available to this PyTorch ({torch.__version__}); running on cpu, {threads} thread(s)"
+    why = "CUDA not available" if asked == "auto" else "--device cpu"
+    return torch.device("cpu"), f"torch trainer: device cpu, {threads} thread(s) ({why})"
+
+
+# ---- data: the `cft-bench data export` layout ---------------------------------------------
+
+def read_csv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip("\r\n").split(",") for line in f if line.strip()]
+
+
+def key_of(fields):
+    return fields[0], int(fields[1])
+
+
+class Clips:
+    """A split's uint8 clips [N, T, H, W, C] (memory-mapped) -> float batches [B, T*C, H, W]."""
+
+    def __init__(self, path):
+        self.array = np.load(path, mmap_mode="r")
+        n, t, h, w, c = self.array.shape
+        self.channels, self.size = t * c, h
+
+    def batch(self, ids):
+        x = np.asarray(self.array[np.asarray(ids, dtype=np.int64)], dtype=np.float32)  # [B, T, H, W, C]
+        x = (x / 255.0 - INPUT_MEAN) * INPUT_SCALE
+        b, t, h, w, c = x.shape
+        return np.ascontiguousarray(x.transpose(0, 1, 4, 2, 3).reshape(b, t * c, h, w))  # channel = t*C + c, as tfjs
+
+
+class LocalisationSplit:
+    """Per clip row: GT person boxes with their label sets, distractor boxes, detector boxes."""
+
+    def __init__(self, d, split, class_index):
+        self.clips = Clips(os.path.join(d, f"{split}_clips.npy"))
+        self.keys = [key_of(f) for f in read_csv(os.path.join(d, f"{split}_keyframes.csv"))]
+        row = {k: i for i, k in enumerate(self.keys)}
+        n = len(self.keys)
+        self.boxes = [[] for _ in range(n)]
+        self.labels = [[] for _ in range(n)]
+        persons = [{} for _ in range(n)]
+        for f in read_csv(os.path.join(d, f"{split}_gt.csv")):
+            i = row[key_of(f)]
+            box = tuple(float(v) for v in f[2:6])
+            person = (f[7], box)
+            if person not in persons[i]:
+                persons[i][person] = len(self.boxes[i])
+                self.boxes[i].append(box)
+                self.labels[i].append([])
+            self.labels[i][persons[i][person]].append(class_index[int(f[6])])
+        self.negatives = [[] for _ in range(n)]
+        for f in read_csv(os.path.join(d, f"{split}_negatives.csv")):
+            self.negatives[row[key_of(f)]].append(tuple(float(v) for v in f[2:6]))
+        self.detections = [[] for _ in range(n)]  # (the CSV fields as written, box, score)
+        for f in read_csv(os.path.join(d, f"{split}_detections.csv")):
+            self.detections[row[key_of(f)]].append((f[:6], tuple(float(v) for v in f[2:6]), float(f[7])))
+
+
+def roi_matrix(boxes_per_clip, max_boxes):
+    """Dense ROI sampling matrix [B, max_boxes*9, 64 cells]: for each box the 3x3 bin centres of
+    the box enlarged x1.5 (clamped to the map), bilinear over the 8x8 cells — the taps of
+    model.ts roiTaps, as a matrix so one bmm pools every box (sparse loops are slower in torch)."""
+    b = len(boxes_per_clip)
+    m = np.zeros((b, max_boxes * 9, FEATURE_SIZE * FEATURE_SIZE), dtype=np.float32)
+    clip_of, slot_of, rows = [], [], []
+    for i, boxes in enumerate(boxes_per_clip):
+        for r, box in enumerate(boxes):
+            clip_of.append(i)
+            slot_of.append(r)
+            rows.append(box)
+    if not rows:
+        return m
+    x1, y1, x2, y2 = np.asarray(rows, dtype=np.float64).T
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    w, h = (x2 - x1) * CONTEXT_SCALE, (y2 - y1) * CONTEXT_SCALE
+    g = np.array([-1.0, 0.0, 1.0])
+    s = FEATURE_SIZE
+    fx = np.clip((cx[:, None] + g[None, :] * w[:, None] / 3) * s - 0.5, 0, s - 1)  # [n, gx]
+    fy = np.clip((cy[:, None] + g[None, :] * h[:, None] / 3) * s - 0.5, 0, s - 1)  # [n, gy]
+    fx = np.broadcast_to(fx[:, None, :], (len(rows), 3, 3)).reshape(len(rows), 9)  # sample = gy*3 + gx
+    fy = np.broadcast_to(fy[:, :, None], (len(rows), 3, 3)).reshape(len(rows), 9)
+    x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+    x1c, y1c = np.minimum(s - 1, x0 + 1), np.minimum(s - 1, y0 + 1)
+    ax, ay = fx - x0, fy - y0
+    clip_idx = np.repeat(np.asarray(clip_of), 9).reshape(-1, 9)
+    row_idx = np.asarray(slot_of)[:, None] * 9 + np.arange(9)[None, :]
+    for cell, weight in ((y0 * s + x0, (1 - ax) * (1 - ay)), (y0 * s + x1c, ax * (1 - ay)), (y1c * s + x0, (1 - ax) * ay), (y1c * s + x1c, ax * ay)):
+        np.add.at(m, (clip_idx, row_idx, cell), weight.astype(np.float32))
+    return m
+
+
+# ---- model --------------------------------------------------------------------------------
+
+class Model(torch.nn.Module):
+    def __init__(self, channels, loc_classes, upstream, seed):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+
+        def he(co, ci, k):
+            return torch.nn.Parameter(torch.empty(co, ci, k, k).normal_(0, (2.0 / (ci * k * k)) ** 0.5, generator=g))
+
+        def zeros(*shape, fill=0.0):
+            return torch.nn.Parameter(torch.full(shape, fill))
+
+        self.trunk = torch.nn.ParameterDict({
+            "c1w": he(16, channels, 3), "c1b": zeros(16),
+            "c2w": he(32, 16, 3), "c2b": zeros(32),
+            "c3w": he(32, 32, 3), "c3b": zeros(32),
+            "nw": he(NECK, 32, 1), "nb": zeros(NECK),
+        })
+        # new heads start at zero weights (HEAD_INIT in model.ts): the output is the bias whatever the trunk
+        self.loc = torch.nn.ParameterDict({"w": zeros(10 * NECK, loc_classes), "b": zeros(loc_classes, fill=LOC_BIAS_INIT)})
+        self.up = torch.nn.ModuleDict({name: torch.nn.ParameterDict({"w": zeros(NECK, k), "b": zeros(k)}) for name, k in upstream.items()})
+
+    def features(self, x):
+        """Clips [B, T*C, S, S] -> per-cell normalised features [B, 64 cells, 64]."""
+        t = self.trunk
+        h = F.relu(F.conv2d(x, t["c1w"], t["c1b"], stride=2, padding=1))
+        h = F.relu(F.conv2d(h, t["c2w"], t["c2b"], stride=2, padding=1))
+        h = F.relu(F.conv2d(h, t["c3w"], t["c3b"], stride=1, padding=1))
+        h = F.relu(F.conv2d(h, t["nw"], t["nb"]))
+        cells = h.flatten(2).transpose(1, 2)  # cell index y*8 + x, as the NHWC reshape in tfjs
+        return F.layer_norm(cells, (NECK,), eps=FEATURE_NORM_EPS)
+
+    def localise(self, feats, roi):
+        """Localisation logits [B*R, classes] for ROI matrix [B, R*9, 64]."""
+        b = feats.shape[0]
+        samples = torch.bmm(roi, feats).reshape(b, -1, 9, NECK)
+        context = feats.mean(1)[:, None, None, :].expand(b, samples.shape[1], 1, NECK)
+        pooled = torch.cat([samples, context], 2).reshape(-1, 10 * NECK)
+        return pooled @ self.loc["w"] + self.loc["b"]
+
+    def classify(self, name, feats):
+        head = self.up[name]
+        return feats.mean(1) @ head["w"] + head["b"]
+
+    def groups(self):
+        out = {"trunk": list(self.trunk.values()), "loc": list(self.loc.values())}
+        for name, head in self.up.items():
+            out[f"up:{name}"] = list(head.values())
+        return out
+
+
+# ---- training -----------------------------------------------------------------------------
+
+class Digest:
+    """The contract's consumed-ids rule: sha256 of "<id>," for every id in consumption order."""
+
+    def __init__(self):
+        self.hash, self.examples = hashlib.sha256(), 0
+
+    def add(self, ids):
+        self.hash.update("".join(f"{int(i)}," for i in ids).encode())
+        self.examples += len(ids)
+
+
+def main():
+    args = parse_args()
+    t0 = time.time()
+    with open(args.request) as f:
+        req = json.load(f)
+    if req.get("format") != CONTRACT:
+        sys.exit(f"torch trainer: {args.request}: format {req.get('format')!r}, expected {CONTRACT}")
+    with open(req["plan"]) as f:
+        plan = json.load(f)
+    threads = os.environ.get("CFT_BENCH_THREADS")
+    if threads:
+        torch.set_num_threads(int(threads))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    device, note = pick_device(args.device)
+    print(note, file=sys.stderr, flush=True)
+
+    down = req["downstream"]
+    ddir = req["data"][down]
+    label_ids = [int(line.split(":")[1]) for line in open(os.path.join(ddir, "labelmap.pbtxt")) if line.strip().startswith("id:")]
+    class_index = {cid: i for i, cid in enumerate(label_ids)}
+    upstream_names = sorted({d for ph in plan["phases"] for st in ph["steps"] for d, _ in st["parts"] if d != down})
+    upstream_classes = {u: len(read_csv(os.path.join(req["data"][u], "classes.csv"))) - 1 for u in upstream_names}
+    train_loc = LocalisationSplit(ddir, "train", class_index)
+    train_up = {u: Clips(os.path.join(req["data"][u], "train_clips.npy")) for u in upstream_names}
+    train_up_labels = {u: np.array([int(f[0]) for f in read_csv(os.path.join(req["data"][u], "train_labels.csv"))[1:]]) for u in upstream_names}
+
+    model = Model(train_loc.clips.channels, len(label_ids), upstream_classes, int(req["seed"])).to(device)
+    groups = model.groups()
+    jitter = np.random.default_rng(int(req["seed"]) ^ JITTER_SEED_XOR)
+    px = 0.5 / train_loc.clips.size
+    optimizers = {}
+
+    def optimizer(group):
+        if group not in optimizers:
+            optimizers[group] = torch.optim.Adam(groups[group], lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+        return optimizers[group]
+
+    def part_loss(dataset, ids, weight, heads_only):
+        with torch.set_grad_enabled(not heads_only):
+            if dataset == down:
+                x = torch.from_numpy(train_loc.clips.batch(ids)).to(device)
+                feats = model.features(x)
+            else:
+                x = torch.from_numpy(train_up[dataset].batch(ids)).to(device)
+                feats = model.features(x)
+        if dataset != down:
+            y = torch.from_numpy(train_up_labels[dataset][np.asarray(ids)]).to(device)
+            return F.cross_entropy(model.classify(dataset, feats), y) * weight, f"up:{dataset}"
+        per_clip = []
+        for i in ids:
+            gt = [tuple(v + jitter.uniform(-px, px) for v in b) for b in train_loc.boxes[i]]
+            per_clip.append(gt + train_loc.negatives[i])
+        max_boxes = max(1, max(len(b) for b in per_clip))
+        k = len(label_ids)
+        targets = np.zeros((len(ids) * max_boxes, k), dtype=np.float32)
+        mask = np.zeros((len(ids) * max_boxes, 1), dtype=np.float32)
+        for j, i in enumerate(ids):
+            mask[j * max_boxes: j * max_boxes + len(per_clip[j])] = 1
+            for r, labels in enumerate(train_loc.labels[i]):
+                targets[j * max_boxes + r, labels] = 1
+        roi = torch.from_numpy(roi_matrix(per_clip, max_boxes)).to(device)
+        logits = model.localise(feats, roi)
+        bce = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(targets).to(device), reduction="none")
+        valid = float(mask.sum())
+        return (bce * torch.from_numpy(mask).to(device)).sum() / max(1.0, valid) * weight, "loc"
+
+    losses, consumed = {}, {}
+    step_seconds = []
+    for phase in plan["phases"]:
+        if phase["freshOptimizers"]:
+            optimizers.clear()
+        heads_only = bool(phase["headsOnly"])
+        digests = {}
+        phase_losses = losses[phase["name"]] = []
+        for step in phase["steps"]:
+            ts = time.perf_counter()
+            total = sum(len(ids) for _, ids in step["parts"])
+            loss, heads = 0.0, []
+            for dataset, ids in step["parts"]:
+                digests.setdefault(dataset, Digest()).add(ids)
+                term, head = part_loss(dataset, ids, len(ids) / total, heads_only)
+                loss = loss + term
+                heads.append(head)
+            stepped = ([] if heads_only else ["trunk"]) + list(dict.fromkeys(heads))
+            for g in groups:
+                for p in groups[g]:
+                    p.grad = None
+            loss.backward()
+            for g in stepped:
+                opt = optimizer(g)
+                for pg in opt.param_groups:
+                    pg["lr"] = step["lr"]
+                opt.step()
+            phase_losses.append(float(loss.item()))
+            step_seconds.append(time.perf_counter() - ts)
+        consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
+
+    out = req["out"]
+    predictions = {}
+    model.eval()
+    with torch.no_grad():
+        for split in req["predict"]:
+            data = LocalisationSplit(ddir, split, class_index)
+            name = f"{split}_predictions.csv"
+            lines = []
+            for s in range(0, len(data.keys), args.predict_batch):
+                ids = list(range(s, min(s + args.predict_batch, len(data.keys))))
+                boxes = [[det[1] for det in data.detections[i]] for i in ids]
+                max_boxes = max(1, max(len(b) for b in boxes))
+                feats = model.features(torch.from_numpy(data.clips.batch(ids)).to(device))
+                probs = torch.sigmoid(model.localise(feats, torch.from_numpy(roi_matrix(boxes, max_boxes)).to(device))).cpu().numpy()
+                for j, i in enumerate(ids):
+                    for r, (fields, _, score) in enumerate(data.detections[i]):
+                        head = ",".join(fields)
+                        row = probs[j * max_boxes + r]
+                        # detection score = person-detector confidence x action probability
+                        lines.extend(f"{head},{cid},{score * float(row[c])!r}" for c, cid in enumerate(label_ids))
+            tmp = os.path.join(out, f".{name}.tmp")
+            with open(tmp, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            os.replace(tmp, os.path.join(out, name))
+            predictions[split] = name
+        accuracy = {}
+        for u in upstream_names:
+            udir = req["data"][u]
+            labels_path = os.path.join(udir, "val_labels.csv")
+            if not os.path.exists(labels_path):
+                continue
+            ys = np.array([int(f[0]) for f in read_csv(labels_path)[1:]])[:1000]  # the built-in's first 1000
+            clips = Clips(os.path.join(udir, "val_clips.npy"))
+            correct = 0
+            for s in range(0, len(ys), 128):
+                ids = list(range(s, min(s + 128, len(ys))))
+                pred = model.classify(u, model.features(torch.from_numpy(clips.batch(ids)).to(device))).argmax(1).cpu().numpy()
+                correct += int((pred == ys[ids]).sum())
+            accuracy[u] = correct / len(ys) if len(ys) else float("nan")
+
+    threads = torch.get_num_threads()
+    dev = f"cuda ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else f"cpu ({threads} thread{'s' if threads > 1 else ''})"
+    report = {
+        "format": CONTRACT,
+        "trainer": {"name": "torch", "version": torch.__version__, "device": dev},
+        "losses": losses,
+        "consumed": consumed,
+        "upstreamAccuracy": accuracy,
+        "predictions": predictions,
+        "timing": {"seconds": time.time() - t0, "medianStepMs": 1000 * float(np.median(step_seconds)) if step_seconds else None},
+    }
+    tmp = os.path.join(out, ".report.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(report, f)
+    os.replace(tmp, os.path.join(out, "report.json"))
+
+
+if __name__ == "__main__":
+    main()
