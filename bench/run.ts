@@ -22,6 +22,7 @@ import { readLabelMap } from '../src/data/label-map.js';
 import { Rng } from '../src/data/rng.js';
 import { averagePrecision } from '../src/metrics/average-precision.js';
 import { KeyframeTopK } from '../src/metrics/keyframe-topk.js';
+import { allocateBoxes } from '../src/metrics/keyframe-boxes.js';
 import { matchKeyframes } from '../src/metrics/match.js';
 import { numpyArgsort } from '../src/metrics/numpy-argsort.js';
 import { getPreset } from '../src/metrics/presets.js';
@@ -41,12 +42,14 @@ async function micro(): Promise<void> {
   const predBytes = readFileSync(small.pred);
   const preset = getPreset('activitynet-2019');
   const rows = predBytes.toString().split('\n').length - 1;
-  let boxes = new KeyframeTopK(50).toBoxes([]);
+  let boxes = allocateBoxes([], 0);
   const scanOnce = () => {
     const topk = new KeyframeTopK(50);
     const sc = new AvaCsvScanner({ kind: 'predictions', preset, whitelist: labelMap.whitelist, skipBadRows: false }, topk);
     sc.scan(predBytes, predBytes.length, true);
-    boxes = topk.toBoxes(sc.keys.keys);
+    const pages = [...topk.drain(sc.keys.keys)];
+    if (pages.length !== 1) throw new Error(`micro input spans ${pages.length} top-K pages (expected 1)`);
+    boxes = pages[0]!;
   };
   scanOnce();
   const gt = { ...boxes }; // detections matched against themselves: a stand-in GT with the same layout

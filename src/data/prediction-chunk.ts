@@ -11,9 +11,15 @@ import { KeyframeTopK } from '../metrics/keyframe-topk.js';
 import { groupRows, type KeyframeBoxes } from '../metrics/keyframe-boxes.js';
 
 export interface PredictionChunk {
-  /** Keyframes with whitelisted rows, in first-appearance order, with their boxes in reader order. */
-  readonly boxes: KeyframeBoxes;
+  /** Keyframes with whitelisted rows, in first-appearance order. */
+  readonly keys: readonly string[];
   readonly counts: ScanCounts;
+  /**
+   * Their boxes in reader order, as consecutive runs of keyframes (in `keys` order), built as
+   * they are consumed: match one before taking the next, and the reader's heaps and the boxes
+   * are never all in memory at once. Call once.
+   */
+  readonly boxes: () => Iterable<KeyframeBoxes>;
 }
 
 function makeReader(config: ReaderConfig) {
@@ -21,8 +27,9 @@ function makeReader(config: ReaderConfig) {
   const scanner = new AvaCsvScanner({ kind: 'predictions', ...config }, sink);
   const finish = (): PredictionChunk => {
     const names = scanner.keys.keys;
-    const boxes = sink instanceof KeyframeTopK ? sink.toBoxes(names) : groupRows(sink, names);
-    return { boxes, counts: scanner.counts };
+    if (sink instanceof KeyframeTopK) return { keys: sink.keys(names), counts: scanner.counts, boxes: () => sink.drain(names) };
+    const all = groupRows(sink, names);
+    return { keys: all.keys, counts: scanner.counts, boxes: () => [all] };
   };
   return { scanner, finish };
 }

@@ -14,7 +14,7 @@ const port = parentPort!;
 const job = workerData as WorkerJob;
 try {
   const chunk = readPredictionRange(job.path, job.start, job.end, { preset: getPreset(job.preset), whitelist: job.whitelist, skipBadRows: job.skipBadRows });
-  port.postMessage({ kind: 'scanned', keys: packKeys(chunk.boxes.keys), counts: chunk.counts } satisfies WorkerMessage);
+  port.postMessage({ kind: 'scanned', keys: packKeys(chunk.keys), counts: chunk.counts } satisfies WorkerMessage);
   port.once('message', (packed: PackedContext) => {
     try {
       const ctx: ScoringContext = {
@@ -23,8 +23,11 @@ try {
         excluded: unpackKeys(packed.excluded),
         gtFileKeys: unpackKeys(packed.gtFileKeys),
       };
-      const m = new Scorer(ctx).matchPart(chunk.boxes);
-      port.postMessage({ kind: 'matched', matches: { ...m, keys: packKeys(m.keys) } } satisfies WorkerMessage, [m.start.buffer, m.cls.buffer, m.score.buffer, m.tp.buffer] as ArrayBuffer[]);
+      const parts = new Scorer(ctx).matchParts(chunk.boxes());
+      port.postMessage(
+        { kind: 'matched', parts: parts.map((m) => ({ ...m, keys: packKeys(m.keys) })) } satisfies WorkerMessage,
+        parts.flatMap((m) => [m.start.buffer, m.cls.buffer, m.score.buffer, m.tp.buffer]) as ArrayBuffer[],
+      );
     } catch (err) {
       port.postMessage({ kind: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage);
     }

@@ -23,7 +23,7 @@ import { splitAtKeyframes } from '../data/split-file.js';
 import { rankByClass, type RankedClass } from './rank-detections.js';
 import { accumulate, assemble, scoringContext, Scorer, summarize, type Evaluation, type FrameMapSummary, type PartMatches, type ScoringContext } from './frame-map.js';
 import type { EvalPreset } from './presets.js';
-import { packContext, unpackKeys, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
+import { packContext, shareContext, unpackKeys, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
 
 /** Below this size a sequential read beats starting workers. */
 const PARALLEL_MIN_BYTES = 32 << 20;
@@ -125,6 +125,7 @@ async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: Eva
     gt = await readGroundTruth(paths.gt, config);
     if (paths.exclusions !== undefined) exclusions = await readExclusions(paths.exclusions, config);
     ctx = scoringContext(preset, gt.boxes, exclusions?.keys ?? [], gt.fileKeys);
+    if (predictions !== null) ctx = shareContext(ctx); // one GT copy for all threads
     resolveCtx(ctx);
   } catch (err) {
     rejectCtx(err);
@@ -132,6 +133,9 @@ async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: Eva
   }
   const pred = (await predictions) ?? (await readSequentially(paths.pred, config, ctx));
   const evaluation = assemble(pred.parts, ctx, gt.boxes, labelMap.maxId);
+  // the parts are copied into `evaluation`: drop them (the settled promise still holds `pred`)
+  // so their ~50 MB (AVA scale) can go before ranking, the evaluator's other memory peak
+  pred.parts.length = 0;
   const t1 = performance.now();
   const tieBounds = opts.tieBounds ?? false;
   const ranked = rankByClass(evaluation.matches, labelMap.classes.map((c) => c.id));
@@ -165,7 +169,13 @@ function startWorker(module: string, workerData: unknown): Worker {
 
 async function readSequentially(path: string, config: ReaderConfig, ctx: ScoringContext): Promise<PredictionsResult> {
   const chunk = await readPredictionFile(path, config);
-  return { parts: [new Scorer(ctx).matchPart(chunk.boxes)], counts: chunk.counts, kept: chunk.boxes.cls.length };
+  const parts = new Scorer(ctx).matchParts(chunk.boxes());
+  return { parts, counts: chunk.counts, kept: keptRows(parts) };
+}
+
+/** Rows the reader kept (after the per-keyframe cap): matched, or set aside by the scorer. */
+function keptRows(parts: readonly PartMatches[]): number {
+  return parts.reduce((s, p) => s + p.cls.length + p.fate.excludedKeyframe + p.fate.ignoredKeyframe + p.fate.invalidBox + p.fate.belowScoreFloor, 0);
 }
 
 /** Reads and matches the prediction file in worker threads; falls back to sequential on interleaved keyframes. */
@@ -205,13 +215,12 @@ async function readInWorkers(path: string, size: number, n: number, config: Read
     const packed = packContext(ctx);
     started.forEach((w) => w.worker.postMessage(packed));
     const matched = await Promise.all(started.map((w) => w.next()));
-    const parts = matched.map((m) => {
+    const parts = matched.flatMap((m) => {
       if (m.kind !== 'matched') throw new Error(`evaluator worker failed: ${m.kind === 'fatal' ? m.message : m.kind}`);
-      return { ...m.matches, keys: unpackKeys(m.matches.keys) };
+      return m.parts.map((p) => ({ ...p, keys: unpackKeys(p.keys) }));
     });
     const counts = sumCounts(scanned.map((m) => (m as Extract<WorkerMessage, { kind: 'scanned' }>).counts));
-    const kept = parts.reduce((s, p) => s + p.fate.excludedKeyframe + p.fate.ignoredKeyframe, 0) + parts.reduce((s, p) => s + p.cls.length + p.fate.invalidBox + p.fate.belowScoreFloor, 0);
-    return { parts, counts, kept };
+    return { parts, counts, kept: keptRows(parts) };
   } finally {
     stopAll();
   }

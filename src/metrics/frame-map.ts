@@ -80,6 +80,11 @@ export class Scorer {
     }
   }
 
+  /** Matches runs of keyframes one at a time (each run is built only when the previous one is matched). */
+  matchParts(runs: Iterable<KeyframeBoxes>): PartMatches[] {
+    return Array.from(runs, (det) => this.matchPart(det));
+  }
+
   /** Selects, orders and matches one part's detections. */
   matchPart(det: KeyframeBoxes): PartMatches {
     const preset = this.ctx.preset;

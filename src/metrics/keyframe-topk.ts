@@ -4,19 +4,21 @@
  * (python-heap.ts), then orders them as the official does.
  *
  * Memory is O(keyframes × cap) whatever the file size: this is what lets a 1.2 GB prediction
- * file be evaluated in a few hundred MB. Storage is in fixed pages of PAGE_SLOTS keyframes
- * (no copying on growth). Keyframes get a dense slot in order of their first whitelisted row
+ * file be evaluated in a few hundred MB. Storage is in fixed pages of about PAGE_POSITIONS
+ * rows (no copying on growth), each one allocation of ~50 MB of address space, resident only
+ * as far as it is filled. Keyframes get a dense slot in order of their first whitelisted row
  * (the official keyframe order, §6.5).
  */
 import type { RowSink } from '../data/ava-csv-scanner.js';
-import { allocateBoxes, type KeyframeBoxes } from './keyframe-boxes.js';
+import type { KeyframeBoxes } from './keyframe-boxes.js';
 import { TupleHeapStore } from './python-heap.js';
 
-const PAGE_SLOTS = 4096;
+/** Rows per page: 48 B each, so a page is one allocation above glibc's largest mmap threshold (32 MB). */
+const PAGE_POSITIONS = 1 << 20;
 
 export class KeyframeTopK implements RowSink {
   private keyOfSlot: number[] = [];
-  private count = new Int32Array(PAGE_SLOTS);
+  private count: Int32Array;
   private slotOfKey = new Int32Array(1024).fill(-1);
   private readonly pages: (TupleHeapStore | null)[] = [];
   // The current keyframe (rows usually arrive grouped by keyframe).
@@ -25,8 +27,17 @@ export class KeyframeTopK implements RowSink {
   private base = 0;
   private page!: TupleHeapStore;
 
-  constructor(readonly cap: number) {
+  /** Keyframes per page. */
+  private readonly pageSlots: number;
+
+  /** `pagePositions`: rows per page (smaller only in tests, to exercise many pages). */
+  constructor(
+    readonly cap: number,
+    pagePositions = PAGE_POSITIONS,
+  ) {
     if (!(cap >= 1)) throw new Error('KeyframeTopK needs cap >= 1');
+    this.pageSlots = Math.max(1, Math.floor(pagePositions / cap));
+    this.count = new Int32Array(this.pageSlots);
   }
 
   get slots(): number {
@@ -44,35 +55,56 @@ export class KeyframeTopK implements RowSink {
     }
   }
 
-  /** The kept rows, each keyframe's in the official order. Call once: it releases the heaps. */
-  toBoxes(keyNames: readonly string[]): KeyframeBoxes {
-    const slots = this.slots;
-    let total = 0;
-    for (let s = 0; s < slots; s++) total += this.count[s]!;
-    const out = allocateBoxes(this.keyOfSlot.map((k) => keyNames[k]!), total);
-    const order = new Int32Array(this.cap);
-    let j = 0;
-    for (let s = 0; s < slots; s++) {
-      // drop each page once copied, so its memory can go while the rest is copied (lower peak)
-      if (s > 0 && s % PAGE_SLOTS === 0) this.pages[s / PAGE_SLOTS - 1] = null;
-      const pg = this.pages[Math.floor(s / PAGE_SLOTS)]!;
-      const base = (s % PAGE_SLOTS) * this.cap;
-      const n = this.count[s]!;
-      pg.sortedPositions(base, n, order);
-      for (let i = 0; i < n; i++, j++) {
-        const at = base + order[i]!;
-        out.cls[j] = pg.cls[at]!;
-        out.score[j] = pg.score[at]!;
-        out.x1[j] = pg.x1[at]!;
-        out.y1[j] = pg.y1[at]!;
-        out.x2[j] = pg.x2[at]!;
-        out.y2[j] = pg.y2[at]!;
+  /** Keyframe keys in slot order (order of their first whitelisted row). */
+  keys(keyNames: readonly string[]): string[] {
+    return this.keyOfSlot.map((k) => keyNames[k]!);
+  }
+
+  /**
+   * The kept rows, one KeyframeBoxes per page of consecutive keyframes, each keyframe's rows in
+   * the official order. The boxes are views on the page itself, compacted in place — no copy:
+   * the heaps and a copy of them at once were the evaluator's memory peak (~130 MB at AVA
+   * scale). A page is released once its boxes are dropped. Call once.
+   */
+  *drain(keyNames: readonly string[]): Generator<KeyframeBoxes> {
+    const cap = this.cap;
+    const order = new Int32Array(cap);
+    const tmp = { score: new Float64Array(cap), cls: new Int32Array(cap), x1: new Float64Array(cap), y1: new Float64Array(cap), x2: new Float64Array(cap), y2: new Float64Array(cap) };
+    const keys = this.keys(keyNames);
+    for (let p = 0; p < this.pages.length; p++) {
+      const first = p * this.pageSlots;
+      const last = Math.min(this.slots, first + this.pageSlots);
+      const pg = this.pages[p]!;
+      this.pages[p] = null;
+      const start = new Int32Array(last - first + 1);
+      let j = 0;
+      for (let s = first; s < last; s++) {
+        const base = (s - first) * cap;
+        const n = this.count[s]!;
+        pg.sortedPositions(base, n, order);
+        // through a scratch copy: the compacted run [j, j+n) may overlap this heap's [base, base+n)
+        for (let i = 0; i < n; i++) {
+          const at = base + order[i]!;
+          tmp.score[i] = pg.score[at]!;
+          tmp.cls[i] = pg.cls[at]!;
+          tmp.x1[i] = pg.x1[at]!;
+          tmp.y1[i] = pg.y1[at]!;
+          tmp.x2[i] = pg.x2[at]!;
+          tmp.y2[i] = pg.y2[at]!;
+        }
+        pg.score.set(tmp.score.subarray(0, n), j);
+        pg.cls.set(tmp.cls.subarray(0, n), j);
+        pg.x1.set(tmp.x1.subarray(0, n), j);
+        pg.y1.set(tmp.y1.subarray(0, n), j);
+        pg.x2.set(tmp.x2.subarray(0, n), j);
+        pg.y2.set(tmp.y2.subarray(0, n), j);
+        j += n;
+        start[s - first + 1] = j;
       }
-      out.start[s + 1] = j;
+      yield { keys: keys.slice(first, last), start, cls: pg.cls.subarray(0, j), score: pg.score.subarray(0, j), x1: pg.x1.subarray(0, j), y1: pg.y1.subarray(0, j), x2: pg.x2.subarray(0, j), y2: pg.y2.subarray(0, j) };
     }
-    this.pages.length = 0; // the heaps are spent: let their memory go before matching starts
+    this.pages.length = 0;
     this.curKey = -1;
-    return out;
   }
 
   private select(key: number): void {
@@ -86,7 +118,7 @@ export class KeyframeTopK implements RowSink {
       slot = this.keyOfSlot.length;
       this.keyOfSlot.push(key);
       this.slotOfKey[key] = slot;
-      if (slot % PAGE_SLOTS === 0) this.pages.push(new TupleHeapStore(PAGE_SLOTS * this.cap));
+      if (slot % this.pageSlots === 0) this.pages.push(new TupleHeapStore(this.pageSlots * this.cap, false));
       if (slot >= this.count.length) {
         const c = new Int32Array(this.count.length * 2);
         c.set(this.count);
@@ -95,7 +127,7 @@ export class KeyframeTopK implements RowSink {
     }
     this.curKey = key;
     this.curSlot = slot;
-    this.page = this.pages[Math.floor(slot / PAGE_SLOTS)]!;
-    this.base = (slot % PAGE_SLOTS) * this.cap;
+    this.page = this.pages[Math.floor(slot / this.pageSlots)]!;
+    this.base = (slot % this.pageSlots) * this.cap;
   }
 }

@@ -10,30 +10,47 @@
  * so a sift step moves one int, not six columns. Each value carries a `tag` (e.g. a row index).
  */
 export class TupleHeapStore {
-  score: Float64Array;
-  cls: Int32Array;
-  y1: Float64Array;
-  x1: Float64Array;
-  y2: Float64Array;
-  x2: Float64Array;
-  tag: Int32Array;
+  score!: Float64Array;
+  cls!: Int32Array;
+  y1!: Float64Array;
+  x1!: Float64Array;
+  y2!: Float64Array;
+  x2!: Float64Array;
+  /** Per-value tags (empty for a store made with `tagged: false`). */
+  tag!: Int32Array;
   /** Heap arrays: positions relative to each heap's base. */
-  heap: Int32Array;
+  heap!: Int32Array;
 
-  constructor(capacity: number) {
-    this.score = new Float64Array(capacity);
-    this.cls = new Int32Array(capacity);
-    this.y1 = new Float64Array(capacity);
-    this.x1 = new Float64Array(capacity);
-    this.y2 = new Float64Array(capacity);
-    this.x2 = new Float64Array(capacity);
-    this.tag = new Int32Array(capacity);
-    this.heap = new Int32Array(capacity);
+  /**
+   * All columns live in one ArrayBuffer: a big store is then one allocation, which the C
+   * allocator maps (and unmaps when freed) by itself. As many smaller arrays they landed in
+   * worker-thread malloc arenas, whose freed memory stays resident (the evaluator's peak RSS).
+   */
+  constructor(
+    capacity: number,
+    private readonly tagged = true,
+  ) {
+    this.allocate(capacity);
+  }
+
+  private allocate(capacity: number): void {
+    const ints = this.tagged ? 3 : 2;
+    const buf = new ArrayBuffer(capacity * (5 * 8 + ints * 4));
+    const f64 = (i: number) => new Float64Array(buf, i * capacity * 8, capacity);
+    const i32 = (i: number) => new Int32Array(buf, 5 * capacity * 8 + i * capacity * 4, this.tagged || i < 2 ? capacity : 0);
+    this.score = f64(0);
+    this.y1 = f64(1);
+    this.x1 = f64(2);
+    this.y2 = f64(3);
+    this.x2 = f64(4);
+    this.cls = i32(0);
+    this.heap = i32(1);
+    this.tag = i32(2);
   }
 
   /** Grows to at least `capacity` positions (contents are not kept: for reuse between heaps). */
   reserve(capacity: number): void {
-    if (capacity > this.score.length) Object.assign(this, new TupleHeapStore(Math.max(capacity, this.score.length * 2)));
+    if (capacity > this.score.length) this.allocate(Math.max(capacity, this.score.length * 2));
   }
 
   /** Smallest tuple's score (the root) of the heap at `base`. */
@@ -97,7 +114,7 @@ export class TupleHeapStore {
     this.x1[at] = x1;
     this.y2[at] = y2;
     this.x2[at] = x2;
-    this.tag[at] = tag;
+    if (this.tagged) this.tag[at] = tag;
   }
 
   /** Python _siftdown(heap, 0, pos) for the tuple stored at position `item`. */

@@ -33,9 +33,23 @@ export function packContext(ctx: ScoringContext): PackedContext {
   return { gt: { ...ctx.gt, keys: packKeys(ctx.gt.keys) }, excluded: packKeys(ctx.excluded), gtFileKeys: packKeys(ctx.gtFileKeys) };
 }
 
+/**
+ * The context with its GT columns moved into SharedArrayBuffers, so that posting it to the
+ * workers shares them instead of cloning a copy per worker (~20 MB each at AVA scale).
+ */
+export function shareContext(ctx: ScoringContext): ScoringContext {
+  const share = <T extends Int32Array | Float64Array>(a: T): T => {
+    const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+    out.set(a);
+    return out;
+  };
+  const g = ctx.gt;
+  return { ...ctx, gt: { keys: g.keys, start: share(g.start), cls: share(g.cls), score: share(g.score), x1: share(g.x1), y1: share(g.y1), x2: share(g.x2), y2: share(g.y2) } };
+}
+
 export type WorkerMessage =
   | { kind: 'scanned'; keys: string; counts: ScanCounts }
   | { kind: 'row-error'; message: string; line: number }
-  | { kind: 'matched'; matches: Omit<PartMatches, 'keys'> & { keys: string } }
+  | { kind: 'matched'; parts: (Omit<PartMatches, 'keys'> & { keys: string })[] }
   | { kind: 'fatal'; message: string };
 
