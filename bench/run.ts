@@ -14,10 +14,12 @@
  *   npm run bench -- --micro      # micro-benchmarks only (also --e2e, --train)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { AvaCsvScanner } from '../src/data/ava-csv-scanner.js';
+import { exportDataset } from '../src/data/dataset-files.js';
 import { readLabelMap } from '../src/data/label-map.js';
 import { Rng } from '../src/data/rng.js';
 import { averagePrecision } from '../src/metrics/average-precision.js';
@@ -138,19 +140,31 @@ async function train(): Promise<void> {
   console.table(bench.table());
   const ms = bench.tasks.map((t) => (t.result && 'latency' in t.result ? t.result.latency.mean : NaN));
   console.log(`downstream step ${ms[0]!.toFixed(1)} ms (${((32 * 1000) / ms[0]!).toFixed(0)} examples/s), upstream step ${ms[1]!.toFixed(1)} ms (${((32 * 1000) / ms[1]!).toFixed(0)} examples/s), inference ${((256 * 1000) / ms[2]!).toFixed(0)} clips/s`);
-  // PyTorch's step time varies a lot run to run on this VM: take its best of 3, with the
-  // OPENBLAS_* overrides of these machines unset for that command (they slow BLAS libraries).
+  // The shipped PyTorch trainer's step on the same batches (bench/torch_step.py), from the same
+  // data as exported files. Its step time varies run to run on this VM: take its best of 3, with
+  // the OPENBLAS_* overrides of these machines unset for that command (they slow BLAS libraries).
   const env = { ...process.env };
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
-  const torchRuns = Array.from({ length: 3 }, () => spawnSync('/usr/bin/python3', [join(root, 'bench/torch_step.py')], { encoding: 'utf8', env })).filter((r) => r.status === 0).map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
+  const { torchPython } = await import('../src/trainers/torch-trainer.js');
+  let python = '/usr/bin/python3';
+  try {
+    python = torchPython();
+  } catch {
+    /* reported below as skipped */
+  }
+  const data = mkdtempSync(join(tmpdir(), 'cft-bench-torch-step-'));
+  exportDataset(ava, join(data, 'synth-ava'));
+  exportDataset(kin, join(data, 'synth-kinetics'));
+  const torchRuns = Array.from({ length: 3 }, () => spawnSync(python, [join(root, 'bench/torch_step.py'), data], { encoding: 'utf8', env })).filter((r) => r.status === 0).map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
+  rmSync(data, { recursive: true, force: true });
   if (torchRuns.length > 0) {
     const loc = Math.min(...torchRuns.map((t) => t.loc_step_ms as number));
     const up = Math.min(...torchRuns.map((t) => t.upstream_step_ms as number));
     console.log(`PyTorch ${torchRuns[0].torch} CPU (1 thread), best of ${torchRuns.length}: downstream step ${loc.toFixed(1)} ms, upstream step ${up.toFixed(1)} ms (all runs: ${torchRuns.map((t) => `${t.loc_step_ms.toFixed(1)}/${t.upstream_step_ms.toFixed(1)}`).join(', ')} ms)`);
     console.log(`ratio tfjs-wasm / PyTorch best: downstream ${(ms[0]! / loc).toFixed(2)}×, upstream ${(ms[1]! / up).toFixed(2)}× (target ≤ 1.3×)`);
   } else {
-    console.log('PyTorch comparison skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch)');
+    console.log('PyTorch comparison skipped: no Python with torch found (apt-get install python3-torch, or CFT_BENCH_PYTHON)');
   }
 }
 

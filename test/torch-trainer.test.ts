@@ -129,3 +129,20 @@ describe.skipIf(python === null)('torch trainer (skipped only when no Python can
     expect(existsSync(join(again, 'report.json'))).toBe(true);
   });
 });
+
+describe('torch trainer without PyTorch', () => {
+  it('train --trainer torch with no usable Python: exit 1 and a message saying how to install PyTorch', async () => {
+    const before = process.env['CFT_BENCH_PYTHON'];
+    process.env['CFT_BENCH_PYTHON'] = '/nonexistent/python3';
+    try {
+      const out = join(tempDir(), 'run');
+      const r = await cli(['train', '--protocol', 'downstream-only', '--steps', '30', '--trainer', 'torch', '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--trainer torch needs Python 3 with PyTorch and NumPy; CFT_BENCH_PYTHON=\/nonexistent\/python3 cannot import them\. Install them \(pip install torch numpy/);
+      expect(existsSync(join(out, 'result.json'))).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env['CFT_BENCH_PYTHON'];
+      else process.env['CFT_BENCH_PYTHON'] = before;
+    }
+  });
+});

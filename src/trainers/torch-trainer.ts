@@ -16,16 +16,21 @@ const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 
 export const isTorchTrainer = (command: string) => /^torch(\s|$)/.test(command.trim());
 
-let found: string | undefined;
+/** CFT_BENCH_PYTHON value → the Python found for it (a probe imports torch: ~1 s). */
+const found = new Map<string, string>();
 
 /** A Python that imports torch and numpy, or a TrainerError saying how to get one. */
 export function torchPython(): string {
-  if (found !== undefined) return found;
-  const asked = process.env['CFT_BENCH_PYTHON'];
-  const candidates = asked !== undefined && asked !== '' ? [asked] : PYTHON_CANDIDATES;
+  const asked = process.env['CFT_BENCH_PYTHON'] ?? '';
+  const known = found.get(asked);
+  if (known !== undefined) return known;
+  const candidates = asked !== '' ? [asked] : PYTHON_CANDIDATES;
   for (const python of candidates) {
     const probe = spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore', timeout: 120_000 });
-    if (probe.status === 0) return (found = python);
+    if (probe.status === 0) {
+      found.set(asked, python);
+      return python;
+    }
   }
   throw new TrainerError(
     `--trainer torch needs Python 3 with PyTorch and NumPy; ${asked ? `CFT_BENCH_PYTHON=${asked} cannot` : `none of ${PYTHON_CANDIDATES.join(', ')} can`} import them. ` +

@@ -218,6 +218,116 @@ class Digest:
         self.examples += len(ids)
 
 
+class Trainer:
+    """The model, its optimizers and the training data of a request: executes plan steps."""
+
+    def __init__(self, req, plan, device):
+        self.device = device
+        self.down = req["downstream"]
+        ddir = self.ddir = req["data"][self.down]
+        self.label_ids = [int(line.split(":")[1]) for line in open(os.path.join(ddir, "labelmap.pbtxt")) if line.strip().startswith("id:")]
+        self.class_index = {cid: i for i, cid in enumerate(self.label_ids)}
+        self.upstream = sorted({d for ph in plan["phases"] for st in ph["steps"] for d, _ in st["parts"] if d != self.down})
+        classes = {u: len(read_csv(os.path.join(req["data"][u], "classes.csv"))) - 1 for u in self.upstream}
+        self.train_loc = LocalisationSplit(ddir, "train", self.class_index)
+        self.train_up = {u: Clips(os.path.join(req["data"][u], "train_clips.npy")) for u in self.upstream}
+        self.train_up_labels = {u: np.array([int(f[0]) for f in read_csv(os.path.join(req["data"][u], "train_labels.csv"))[1:]]) for u in self.upstream}
+        self.model = Model(self.train_loc.clips.channels, len(self.label_ids), classes, int(req["seed"])).to(device)
+        self.groups = self.model.groups()
+        self.jitter = np.random.default_rng(int(req["seed"]) ^ JITTER_SEED_XOR)
+        self.px = 0.5 / self.train_loc.clips.size
+        self.optimizers = {}
+
+    def reset_optimizers(self):
+        self.optimizers.clear()
+
+    def optimizer(self, group):
+        if group not in self.optimizers:
+            self.optimizers[group] = torch.optim.Adam(self.groups[group], lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+        return self.optimizers[group]
+
+    def tensor(self, array):
+        return torch.from_numpy(array).to(self.device)
+
+    def part_loss(self, dataset, ids, weight, heads_only):
+        """One dataset's share of a step: (loss term, the head it trains)."""
+        local = dataset == self.down
+        with torch.set_grad_enabled(not heads_only):
+            feats = self.model.features(self.tensor((self.train_loc.clips if local else self.train_up[dataset]).batch(ids)))
+        if not local:
+            y = self.tensor(self.train_up_labels[dataset][np.asarray(ids)])
+            return F.cross_entropy(self.model.classify(dataset, feats), y) * weight, f"up:{dataset}"
+        # GT person boxes jittered +-0.5 px, then the clip's distractor boxes (all-negative ROIs)
+        per_clip = [[tuple(v + self.jitter.uniform(-self.px, self.px) for v in b) for b in self.train_loc.boxes[i]] + self.train_loc.negatives[i] for i in ids]
+        max_boxes = max(1, max(len(b) for b in per_clip))
+        targets = np.zeros((len(ids) * max_boxes, len(self.label_ids)), dtype=np.float32)
+        mask = np.zeros((len(ids) * max_boxes, 1), dtype=np.float32)
+        for j, i in enumerate(ids):
+            mask[j * max_boxes: j * max_boxes + len(per_clip[j])] = 1
+            for r, labels in enumerate(self.train_loc.labels[i]):
+                targets[j * max_boxes + r, labels] = 1
+        logits = self.model.localise(feats, self.tensor(roi_matrix(per_clip, max_boxes)))
+        # BCE summed over classes, averaged over real boxes (padding rows masked out)
+        bce = F.binary_cross_entropy_with_logits(logits, self.tensor(targets), reduction="none")
+        return (bce * self.tensor(mask)).sum() / max(1.0, float(mask.sum())) * weight, "loc"
+
+    def step(self, step, heads_only=False):
+        """One planned step {lr, parts: [[dataset, ids]]}: the trunk (unless heads_only) and the heads involved."""
+        total = sum(len(ids) for _, ids in step["parts"])
+        loss, heads = 0.0, []
+        for dataset, ids in step["parts"]:
+            term, head = self.part_loss(dataset, ids, len(ids) / total, heads_only)
+            loss = loss + term
+            heads.append(head)
+        for params in self.groups.values():
+            for p in params:
+                p.grad = None
+        loss.backward()
+        for g in ([] if heads_only else ["trunk"]) + list(dict.fromkeys(heads)):
+            opt = self.optimizer(g)
+            for pg in opt.param_groups:
+                pg["lr"] = step["lr"]
+            opt.step()
+        return float(loss.item())
+
+    @torch.no_grad()
+    def predictions(self, split, batch):
+        """AVA-format CSV lines for every detected box x class of a split."""
+        data = LocalisationSplit(self.ddir, split, self.class_index)
+        lines = []
+        for s in range(0, len(data.keys), batch):
+            ids = list(range(s, min(s + batch, len(data.keys))))
+            boxes = [[det[1] for det in data.detections[i]] for i in ids]
+            max_boxes = max(1, max(len(b) for b in boxes))
+            feats = self.model.features(self.tensor(data.clips.batch(ids)))
+            probs = torch.sigmoid(self.model.localise(feats, self.tensor(roi_matrix(boxes, max_boxes)))).cpu().numpy()
+            for j, i in enumerate(ids):
+                for r, (fields, _, score) in enumerate(data.detections[i]):
+                    head, row = ",".join(fields), probs[j * max_boxes + r]
+                    # detection score = person-detector confidence x action probability
+                    lines.extend(f"{head},{cid},{score * float(row[c])!r}" for c, cid in enumerate(self.label_ids))
+        return lines
+
+    @torch.no_grad()
+    def accuracy(self, name, udir):
+        """Top-1 accuracy on the first 1000 val clips of an upstream set (as the built-in trainer)."""
+        ys = np.array([int(f[0]) for f in read_csv(os.path.join(udir, "val_labels.csv"))[1:]])[:1000]
+        clips = Clips(os.path.join(udir, "val_clips.npy"))
+        correct = 0
+        for s in range(0, len(ys), 128):
+            ids = list(range(s, min(s + 128, len(ys))))
+            pred = self.model.classify(name, self.model.features(self.tensor(clips.batch(ids)))).argmax(1).cpu().numpy()
+            correct += int((pred == ys[ids]).sum())
+        return correct / len(ys) if len(ys) else float("nan")
+
+
+def write_atomic(path, text):
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main():
     args = parse_args()
     t0 = time.time()
@@ -233,127 +343,30 @@ def main():
     torch.use_deterministic_algorithms(True, warn_only=True)
     device, note = pick_device(args.device)
     print(note, file=sys.stderr, flush=True)
+    trainer = Trainer(req, plan, device)
 
-    down = req["downstream"]
-    ddir = req["data"][down]
-    label_ids = [int(line.split(":")[1]) for line in open(os.path.join(ddir, "labelmap.pbtxt")) if line.strip().startswith("id:")]
-    class_index = {cid: i for i, cid in enumerate(label_ids)}
-    upstream_names = sorted({d for ph in plan["phases"] for st in ph["steps"] for d, _ in st["parts"] if d != down})
-    upstream_classes = {u: len(read_csv(os.path.join(req["data"][u], "classes.csv"))) - 1 for u in upstream_names}
-    train_loc = LocalisationSplit(ddir, "train", class_index)
-    train_up = {u: Clips(os.path.join(req["data"][u], "train_clips.npy")) for u in upstream_names}
-    train_up_labels = {u: np.array([int(f[0]) for f in read_csv(os.path.join(req["data"][u], "train_labels.csv"))[1:]]) for u in upstream_names}
-
-    model = Model(train_loc.clips.channels, len(label_ids), upstream_classes, int(req["seed"])).to(device)
-    groups = model.groups()
-    jitter = np.random.default_rng(int(req["seed"]) ^ JITTER_SEED_XOR)
-    px = 0.5 / train_loc.clips.size
-    optimizers = {}
-
-    def optimizer(group):
-        if group not in optimizers:
-            optimizers[group] = torch.optim.Adam(groups[group], lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-        return optimizers[group]
-
-    def part_loss(dataset, ids, weight, heads_only):
-        with torch.set_grad_enabled(not heads_only):
-            if dataset == down:
-                x = torch.from_numpy(train_loc.clips.batch(ids)).to(device)
-                feats = model.features(x)
-            else:
-                x = torch.from_numpy(train_up[dataset].batch(ids)).to(device)
-                feats = model.features(x)
-        if dataset != down:
-            y = torch.from_numpy(train_up_labels[dataset][np.asarray(ids)]).to(device)
-            return F.cross_entropy(model.classify(dataset, feats), y) * weight, f"up:{dataset}"
-        per_clip = []
-        for i in ids:
-            gt = [tuple(v + jitter.uniform(-px, px) for v in b) for b in train_loc.boxes[i]]
-            per_clip.append(gt + train_loc.negatives[i])
-        max_boxes = max(1, max(len(b) for b in per_clip))
-        k = len(label_ids)
-        targets = np.zeros((len(ids) * max_boxes, k), dtype=np.float32)
-        mask = np.zeros((len(ids) * max_boxes, 1), dtype=np.float32)
-        for j, i in enumerate(ids):
-            mask[j * max_boxes: j * max_boxes + len(per_clip[j])] = 1
-            for r, labels in enumerate(train_loc.labels[i]):
-                targets[j * max_boxes + r, labels] = 1
-        roi = torch.from_numpy(roi_matrix(per_clip, max_boxes)).to(device)
-        logits = model.localise(feats, roi)
-        bce = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(targets).to(device), reduction="none")
-        valid = float(mask.sum())
-        return (bce * torch.from_numpy(mask).to(device)).sum() / max(1.0, valid) * weight, "loc"
-
-    losses, consumed = {}, {}
-    step_seconds = []
+    losses, consumed, step_seconds = {}, {}, []
     for phase in plan["phases"]:
         if phase["freshOptimizers"]:
-            optimizers.clear()
-        heads_only = bool(phase["headsOnly"])
+            trainer.reset_optimizers()
         digests = {}
         phase_losses = losses[phase["name"]] = []
         for step in phase["steps"]:
             ts = time.perf_counter()
-            total = sum(len(ids) for _, ids in step["parts"])
-            loss, heads = 0.0, []
             for dataset, ids in step["parts"]:
-                digests.setdefault(dataset, Digest()).add(ids)
-                term, head = part_loss(dataset, ids, len(ids) / total, heads_only)
-                loss = loss + term
-                heads.append(head)
-            stepped = ([] if heads_only else ["trunk"]) + list(dict.fromkeys(heads))
-            for g in groups:
-                for p in groups[g]:
-                    p.grad = None
-            loss.backward()
-            for g in stepped:
-                opt = optimizer(g)
-                for pg in opt.param_groups:
-                    pg["lr"] = step["lr"]
-                opt.step()
-            phase_losses.append(float(loss.item()))
+                digests.setdefault(dataset, Digest()).add(ids)  # the ids this step is about to consume
+            phase_losses.append(trainer.step(step, bool(phase["headsOnly"])))
             step_seconds.append(time.perf_counter() - ts)
         consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
 
+    trainer.model.eval()
     out = req["out"]
     predictions = {}
-    model.eval()
-    with torch.no_grad():
-        for split in req["predict"]:
-            data = LocalisationSplit(ddir, split, class_index)
-            name = f"{split}_predictions.csv"
-            lines = []
-            for s in range(0, len(data.keys), args.predict_batch):
-                ids = list(range(s, min(s + args.predict_batch, len(data.keys))))
-                boxes = [[det[1] for det in data.detections[i]] for i in ids]
-                max_boxes = max(1, max(len(b) for b in boxes))
-                feats = model.features(torch.from_numpy(data.clips.batch(ids)).to(device))
-                probs = torch.sigmoid(model.localise(feats, torch.from_numpy(roi_matrix(boxes, max_boxes)).to(device))).cpu().numpy()
-                for j, i in enumerate(ids):
-                    for r, (fields, _, score) in enumerate(data.detections[i]):
-                        head = ",".join(fields)
-                        row = probs[j * max_boxes + r]
-                        # detection score = person-detector confidence x action probability
-                        lines.extend(f"{head},{cid},{score * float(row[c])!r}" for c, cid in enumerate(label_ids))
-            tmp = os.path.join(out, f".{name}.tmp")
-            with open(tmp, "w") as f:
-                f.write("\n".join(lines) + "\n")
-            os.replace(tmp, os.path.join(out, name))
-            predictions[split] = name
-        accuracy = {}
-        for u in upstream_names:
-            udir = req["data"][u]
-            labels_path = os.path.join(udir, "val_labels.csv")
-            if not os.path.exists(labels_path):
-                continue
-            ys = np.array([int(f[0]) for f in read_csv(labels_path)[1:]])[:1000]  # the built-in's first 1000
-            clips = Clips(os.path.join(udir, "val_clips.npy"))
-            correct = 0
-            for s in range(0, len(ys), 128):
-                ids = list(range(s, min(s + 128, len(ys))))
-                pred = model.classify(u, model.features(torch.from_numpy(clips.batch(ids)).to(device))).argmax(1).cpu().numpy()
-                correct += int((pred == ys[ids]).sum())
-            accuracy[u] = correct / len(ys) if len(ys) else float("nan")
+    for split in req["predict"]:
+        name = f"{split}_predictions.csv"
+        write_atomic(os.path.join(out, name), "\n".join(trainer.predictions(split, args.predict_batch)) + "\n")
+        predictions[split] = name
+    accuracy = {u: trainer.accuracy(u, req["data"][u]) for u in trainer.upstream if os.path.exists(os.path.join(req["data"][u], "val_labels.csv"))}
 
     threads = torch.get_num_threads()
     dev = f"cuda ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else f"cpu ({threads} thread{'s' if threads > 1 else ''})"
@@ -366,10 +379,7 @@ def main():
         "predictions": predictions,
         "timing": {"seconds": time.time() - t0, "medianStepMs": 1000 * float(np.median(step_seconds)) if step_seconds else None},
     }
-    tmp = os.path.join(out, ".report.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(report, f)
-    os.replace(tmp, os.path.join(out, "report.json"))
+    write_atomic(os.path.join(out, "report.json"), json.dumps(report))
 
 
 if __name__ == "__main__":
