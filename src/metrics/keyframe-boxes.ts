@@ -36,7 +36,11 @@ export function allocateBoxes(keys: string[], n: number): KeyframeBoxes {
   };
 }
 
-function copyBox(from: RowColumns | KeyframeBoxes, i: number, to: KeyframeBoxes, j: number): void {
+/** The box columns that row stores, box lists and heap stores share. */
+export type BoxColumns = Pick<KeyframeBoxes, 'cls' | 'score' | 'x1' | 'y1' | 'x2' | 'y2'>;
+
+/** Copies box `i` of `from` to position `j` of `to`. */
+export function copyBox(from: BoxColumns | RowColumns, i: number, to: BoxColumns, j: number): void {
   to.cls[j] = from.cls[i]!;
   to.score[j] = from.score[i]!;
   to.x1[j] = from.x1[i]!;

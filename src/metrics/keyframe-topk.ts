@@ -10,7 +10,7 @@
  * (the official keyframe order, §6.5).
  */
 import type { RowSink } from '../data/ava-csv-scanner.js';
-import type { KeyframeBoxes } from './keyframe-boxes.js';
+import { copyBox, type BoxColumns, type KeyframeBoxes } from './keyframe-boxes.js';
 import { TupleHeapStore } from './python-heap.js';
 
 /** Rows per page: 48 B each, so a page is one allocation above glibc's largest mmap threshold (32 MB). */
@@ -69,7 +69,7 @@ export class KeyframeTopK implements RowSink {
   *drain(keyNames: readonly string[]): Generator<KeyframeBoxes> {
     const cap = this.cap;
     const order = new Int32Array(cap);
-    const tmp = { score: new Float64Array(cap), cls: new Int32Array(cap), x1: new Float64Array(cap), y1: new Float64Array(cap), x2: new Float64Array(cap), y2: new Float64Array(cap) };
+    const tmp: BoxColumns = { score: new Float64Array(cap), cls: new Int32Array(cap), x1: new Float64Array(cap), y1: new Float64Array(cap), x2: new Float64Array(cap), y2: new Float64Array(cap) };
     const keys = this.keys(keyNames);
     for (let p = 0; p < this.pages.length; p++) {
       const first = p * this.pageSlots;
@@ -83,21 +83,8 @@ export class KeyframeTopK implements RowSink {
         const n = this.count[s]!;
         pg.sortedPositions(base, n, order);
         // through a scratch copy: the compacted run [j, j+n) may overlap this heap's [base, base+n)
-        for (let i = 0; i < n; i++) {
-          const at = base + order[i]!;
-          tmp.score[i] = pg.score[at]!;
-          tmp.cls[i] = pg.cls[at]!;
-          tmp.x1[i] = pg.x1[at]!;
-          tmp.y1[i] = pg.y1[at]!;
-          tmp.x2[i] = pg.x2[at]!;
-          tmp.y2[i] = pg.y2[at]!;
-        }
-        pg.score.set(tmp.score.subarray(0, n), j);
-        pg.cls.set(tmp.cls.subarray(0, n), j);
-        pg.x1.set(tmp.x1.subarray(0, n), j);
-        pg.y1.set(tmp.y1.subarray(0, n), j);
-        pg.x2.set(tmp.x2.subarray(0, n), j);
-        pg.y2.set(tmp.y2.subarray(0, n), j);
+        for (let i = 0; i < n; i++) copyBox(pg, base + order[i]!, tmp, i);
+        for (let i = 0; i < n; i++) copyBox(tmp, i, pg, j + i);
         j += n;
         start[s - first + 1] = j;
       }
