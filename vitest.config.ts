@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/temp-guard.ts'],
   },
 });

@@ -90,6 +90,6 @@ describe('diff on eval results', { timeout: 120_000 }, () => {
     writeFileSync(bogus, '{"kind":"something"}');
     const r2 = await diff(a, bogus);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/bogus\.json: not a `cft-bench eval` or `cft-bench infer` result/);
+    expect(r2.stderr).toMatch(/bogus\.json: kind: "something", expected "frame-map" \(a result of `cft-bench eval` or `cft-bench infer`\)/);
   });
 });

@@ -18,6 +18,7 @@ export function parseTolerances(values: readonly string[], metrics: readonly str
   const per: Record<string, number> = {};
   for (const v of values) {
     const m = /^(?:([a-z-]+)=)?([0-9]*\.?[0-9]+)$/.exec(v.trim());
+    if (m !== null && !(Number(m[2]) <= 100)) throw new Error(`--max-drop '${v}': at most 100 points`);
     if (m === null) throw new Error(`--max-drop '${v}': expected points (0.5) or metric=points (tail=1.0)`);
     if (m[1] === undefined) def = Number(m[2]);
     else if (!metrics.includes(m[1])) throw new Error(`--max-drop '${v}': unknown metric '${m[1]}' (metrics: ${metrics.join(', ')})`);
@@ -34,6 +35,8 @@ export interface MetricVerdict {
   /** Tolerance in mAP points. */
   readonly maxDrop: number;
   readonly regression: boolean;
+  /** Why the gate could not decide (the metric then fails: a gate fails closed), or absent. */
+  readonly undecided?: string;
 }
 
 export interface GateVerdict {
@@ -53,11 +56,15 @@ export function gate(
   seed = 7,
   units?: Int32Array,
 ): GateVerdict {
+  if (!Number.isInteger(resamples) || resamples < 10) throw new RangeError(`gate: ${resamples} resamples cannot give an interval (need an integer ≥ 10)`);
   const deltas = pairedBootstrap([{ a: candidate, b: baseline }], groups, resamples, seed, units);
   const metrics = Object.keys(groups).map((g) => {
     const maxDrop = tol.perMetric[g] ?? tol.default;
     const d = deltas[g]!;
-    return { metric: g, baseline: scores.baseline[g]!, candidate: scores.candidate[g]!, delta: d, maxDrop, regression: d.estimate < -maxDrop / 100 && d.hi < 0 };
+    const base = { metric: g, baseline: scores.baseline[g]!, candidate: scores.candidate[g]!, delta: d, maxDrop };
+    // NaN compares false both ways: a metric whose Δ or interval is not a number must fail, not pass
+    if (![d.estimate, d.lo, d.hi, base.baseline, base.candidate].every(Number.isFinite)) return { ...base, regression: true, undecided: `no interval could be computed for ${g} (no ground truth of its classes?)` };
+    return { ...base, regression: d.estimate < -maxDrop / 100 && d.hi < 0 };
   });
   return { pass: metrics.every((m) => !m.regression), metrics, keyframes: baseline.keys.length, resamples };
 }

@@ -3,6 +3,7 @@
  * comparison gives every protocol the same per-dataset budget (`equal`, the default), or the
  * same total with each protocol's own split (`equal-total`, reported as such).
  */
+import { InputError } from '../data/input-error.js';
 
 /** Dataset name → examples seen. */
 export type Budget = Readonly<Record<string, number>>;
@@ -28,17 +29,24 @@ export function splitUpstream(total: number, names: readonly string[], batch: nu
   return Object.fromEntries(names.map((n, i) => [n, (base + (i < extra ? 1 : 0)) * batch]));
 }
 
-/** A budget file: JSON `{"synth-ava": 32000, "synth-kinetics": 64000}`. */
-export function parseBudgetJson(text: string, source: string): Record<string, number> {
+/**
+ * A budget file: JSON `{"synth-ava": 32000, "synth-kinetics": 64000}`. Every key must name a
+ * dataset of the comparison and every count be whole batches: a key that is silently ignored,
+ * or a count silently rounded, would run a budget other than the one written.
+ */
+export function parseBudgetJson(text: string, source: string, datasets: readonly string[], batch: number): Record<string, number> {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(source, null, `not valid JSON (${(err as Error).message})`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${source}: expected an object {dataset: examples}`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new InputError(source, null, 'expected an object {dataset: examples}');
+  if (Object.keys(obj).length === 0) throw new InputError(source, null, 'names no dataset');
   for (const [k, v] of Object.entries(obj)) {
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${source}: budget for '${k}' must be a positive integer (got ${JSON.stringify(v)})`);
+    if (!datasets.includes(k)) throw new InputError(source, null, `${k}: unknown dataset (this comparison has ${datasets.join(', ')})`);
+    if (!Number.isInteger(v) || (v as number) <= 0) throw new InputError(source, null, `${k}: the budget must be a whole number of examples > 0 (got ${JSON.stringify(v)})`);
+    if ((v as number) % batch !== 0) throw new InputError(source, null, `${k}: ${v} examples are not whole batches of ${batch} (use ${Math.max(1, Math.round((v as number) / batch)) * batch})`);
   }
   return obj as Record<string, number>;
 }

@@ -19,16 +19,17 @@
  * Output: a CompareDoc (plain, schema-versioned) for the report writers.
  */
 import type { LocalisationDataset } from '../data/datasets.js';
+import { InputError } from '../data/input-error.js';
 import { assignGroups } from '../metrics/class-groups.js';
 import { bootstrapMean, pairedBootstrap, rankMatches, type Interval, type RankedMatches } from '../metrics/bootstrap.js';
 import { evaluateFiles } from '../metrics/evaluator.js';
 import { getPreset } from '../metrics/presets.js';
 import { numpyNanMean } from '../metrics/numpy-sum.js';
 import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './budget.js';
-import { jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
+import { jobContext, jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
 import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
-import { resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
+import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
 import { tunedLrDoc, type TunedLrDoc } from './tuned-lr.js';
 import { dirname, join } from 'node:path';
@@ -154,35 +155,53 @@ function cell(values: number[], ci: Interval | null): Cell {
   return { mean, std, ci };
 }
 
-/** Runs (or resumes) the comparison and builds its document. */
-export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}, command = 'cft-bench compare', mode: CompareMode = { kind: 'all' }): Promise<CompareDoc> {
+/** The job of protocol `pi` of the comparison at one seed and LR. */
+function compareJobSpec(cfg: CompareConfig, p: Protocol, pi: number, seed: number, lr: number): JobSpec {
+  // equal-total: downstream-only spends the whole total on its only dataset
+  const budget = cfg.budgetMode === 'equal-total' && p.upstream === 'none' ? { downstream: cfg.budget.downstream + cfg.budget.upstream, upstream: 0 } : cfg.budget;
+  return {
+    protocol: cfg.protocols[pi]!,
+    protocolSource: protocolSourceHash(cfg.protocols[pi]!),
+    seed,
+    lr,
+    pretrainLr: cfg.pretrainLr,
+    budget,
+    batch: cfg.batch,
+    sampler: cfg.sampler,
+    downstream: cfg.downstream,
+    upstream: cfg.upstream,
+    benchmarkSeed: cfg.benchmarkSeed,
+    backend: cfg.backend,
+    evalSplits: ['val', 'test'],
+    codeVersion: cfg.codeVersion,
+    ...(cfg.trainer !== undefined ? { trainer: cfg.trainer } : {}),
+  };
+}
+
+/**
+ * The comparison's protocols, loaded and checked before anything trains: each has its own
+ * name (a plug-in named like a built-in would replace its row), a multi-upstream protocol has
+ * several upstream sets, and every protocol plans valid phases (protocol.ts checkedPhases).
+ */
+export async function checkProtocols(cfg: CompareConfig): Promise<Protocol[]> {
   const protocols: Protocol[] = [];
   for (const p of cfg.protocols) protocols.push(await resolveProtocol(p));
+  checkUniqueNames(protocols, cfg.protocols);
+  protocols.forEach((p, pi) => {
+    if (p.upstream === 'all' && cfg.upstream.length < 2) throw new InputError(cfg.protocols[pi]!, null, `protocol ${p.name} co-finetunes several upstream sets; this comparison has ${cfg.upstream.length}`);
+    const spec = compareJobSpec(cfg, p, pi, 0, cfg.lrGrid[0]!);
+    p.phases(jobContext(spec, p));
+  });
+  return protocols;
+}
+
+/** Runs (or resumes) the comparison and builds its document. */
+export async function runCompare(cfg: CompareConfig, cacheDir: string, events: SchedulerEvents = {}, command = 'cft-bench compare', mode: CompareMode = { kind: 'all' }): Promise<CompareDoc> {
+  const protocols = await checkProtocols(cfg);
   const tuned = cfg.tunedLr;
   const missing = protocols.filter((p) => tuned !== undefined && !(tuned.lrs[p.name]! > 0)).map((p) => p.name);
   if (missing.length > 0) throw new CompareError(`no tuned LR for ${missing.join(', ')} (from ${tuned!.source})`);
-  const specFor = (pi: number, seed: number, lr: number): JobSpec => {
-    const p = protocols[pi]!;
-    // equal-total: downstream-only spends the whole total on its only dataset
-    const budget = cfg.budgetMode === 'equal-total' && p.upstream === 'none' ? { downstream: cfg.budget.downstream + cfg.budget.upstream, upstream: 0 } : cfg.budget;
-    return {
-      protocol: cfg.protocols[pi]!,
-      protocolSource: protocolSourceHash(cfg.protocols[pi]!),
-      seed,
-      lr,
-      pretrainLr: cfg.pretrainLr,
-      budget,
-      batch: cfg.batch,
-      sampler: cfg.sampler,
-      downstream: cfg.downstream,
-      upstream: cfg.upstream,
-      benchmarkSeed: cfg.benchmarkSeed,
-      backend: cfg.backend,
-      evalSplits: ['val', 'test'],
-      codeVersion: cfg.codeVersion,
-      ...(cfg.trainer !== undefined ? { trainer: cfg.trainer } : {}),
-    };
-  };
+  const specFor = (pi: number, seed: number, lr: number): JobSpec => compareJobSpec(cfg, protocols[pi]!, pi, seed, lr);
   const checkpointRoot = join(dirname(cacheDir), 'pretrain');
   // a shard runs its share, then goes on (LR selection, grid extension) only once every run is cached
   const runMatrix = async (all: JobSpec[]): Promise<JobResult[]> => {

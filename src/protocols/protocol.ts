@@ -18,7 +18,9 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { splitUpstream } from './budget.js';
 import { FEATURE_NORM } from '../trainers/model.js';
-import type { SamplerSpec } from './sampler.js';
+import { existsSync } from 'node:fs';
+import { InputError } from '../data/input-error.js';
+import { parseSampler, samplerName, type SamplerSpec } from './sampler.js';
 
 export interface ProtocolContext {
   readonly downstream: string;
@@ -126,15 +128,81 @@ export const BUILTIN_PROTOCOLS = Object.keys(PROTOCOLS);
 
 function isProtocol(p: unknown): p is Protocol {
   const o = p as Protocol;
-  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.phases === 'function' && ['none', 'one', 'all'].includes(o.upstream);
+  return typeof o === 'object' && o !== null && typeof o.name === 'string' && o.name.trim() !== '' && typeof o.phases === 'function' && ['none', 'one', 'all'].includes(o.upstream);
 }
 
-/** A built-in protocol by name, or a plug-in module by path (`./my-protocol.js`). */
+/**
+ * A protocol's phases, checked: every phase names datasets of the context, consumes a whole
+ * number of batches (> 0) of each, has a known sampler (a plug-in may give it as text, e.g.
+ * 'uniform'), a finite LR > 0 and unique name; the downstream set is trained. A plug-in that
+ * throws, or returns anything else, is bad input naming its module — never a silent default.
+ */
+export function checkedPhases(source: string, protocol: Pick<Protocol, 'phases'>, ctx: ProtocolContext): Phase[] {
+  const bad = (why: string): never => {
+    throw new InputError(source, null, `phases(): ${why}`);
+  };
+  let raw: unknown;
+  try {
+    raw = protocol.phases(ctx);
+  } catch (err) {
+    return bad(`threw ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Array.isArray(raw) || raw.length === 0) return bad('must return a non-empty array of phases');
+  const known = new Set([ctx.downstream, ...ctx.upstream]);
+  const names = new Set<string>();
+  let downstream = 0;
+  const phases = raw.map((ph: Partial<Phase> & { sampler?: unknown }, i): Phase => {
+    const at = `phase ${i + 1}${typeof ph?.name === 'string' ? ` '${ph.name}'` : ''}`;
+    if (typeof ph !== 'object' || ph === null) return bad(`${at} is not an object`);
+    if (typeof ph.name !== 'string' || ph.name.trim() === '') return bad(`${at}: name must be a non-empty string`);
+    if (names.has(ph.name)) return bad(`${at}: the name is used by another phase`);
+    names.add(ph.name);
+    const examples = ph.examples as Record<string, unknown> | undefined;
+    if (typeof examples !== 'object' || examples === null || Object.keys(examples).length === 0) return bad(`${at}: examples must map at least one dataset to a count`);
+    for (const [d, n] of Object.entries(examples)) {
+      if (!known.has(d)) return bad(`${at}: unknown dataset '${d}' (this run has ${[...known].join(', ')})`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) return bad(`${at}: examples of ${d} must be a whole number > 0 (got ${JSON.stringify(n)})`);
+      if (n % ctx.batch !== 0) return bad(`${at}: ${n} examples of ${d} are not whole batches of ${ctx.batch}`);
+      if (d === ctx.downstream) downstream += n;
+    }
+    let sampler: SamplerSpec;
+    try {
+      sampler = typeof ph.sampler === 'string' ? parseSampler(ph.sampler) : parseSampler(samplerName(ph.sampler as SamplerSpec));
+    } catch (err) {
+      return bad(`${at}: sampler ${JSON.stringify(ph.sampler)}: ${(err as Error).message}`);
+    }
+    if (typeof ph.lr !== 'number' || !Number.isFinite(ph.lr) || ph.lr <= 0) return bad(`${at}: lr must be a finite number > 0 (got ${JSON.stringify(ph.lr)})`);
+    if (typeof ph.freshOptimizers !== 'boolean') return bad(`${at}: freshOptimizers must be true or false`);
+    if (ph.headsOnly !== undefined && typeof ph.headsOnly !== 'boolean') return bad(`${at}: headsOnly must be true or false`);
+    return { ...(ph as Phase), sampler };
+  });
+  if (downstream === 0) bad(`no phase trains the downstream set ${ctx.downstream}`);
+  return phases;
+}
+
+/** A built-in protocol by name, or a plug-in module by path (`./my-protocol.js`); its phases are checked (checkedPhases). */
 export async function resolveProtocol(nameOrPath: string): Promise<Protocol> {
   const builtin = PROTOCOLS[nameOrPath];
-  if (builtin !== undefined) return builtin;
-  if (!/[./\\]/.test(nameOrPath)) throw new Error(`Unknown protocol '${nameOrPath}'. Built in: ${BUILTIN_PROTOCOLS.join(', ')}; or give a module path (./my-protocol.js)`);
-  const mod = (await import(pathToFileURL(resolve(nameOrPath)).href)) as { default?: unknown };
-  if (!isProtocol(mod.default)) throw new Error(`${nameOrPath}: the default export must be a protocol { name, description, upstream: 'none'|'one'|'all', phases(ctx) }`);
-  return mod.default;
+  if (builtin !== undefined) return { ...builtin, phases: (ctx) => checkedPhases(`protocol ${builtin.name}`, builtin, ctx) };
+  if (!/[./\\]/.test(nameOrPath)) throw new InputError('--protocol', null, `unknown protocol '${nameOrPath}'. Built in: ${BUILTIN_PROTOCOLS.join(', ')}; or give a module path (./my-protocol.js)`);
+  if (!existsSync(nameOrPath)) throw new InputError(nameOrPath, null, 'protocol module not found');
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(resolve(nameOrPath)).href)) as { default?: unknown };
+  } catch (err) {
+    throw new InputError(nameOrPath, null, `the protocol module failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  const p = mod.default;
+  if (!isProtocol(p)) throw new InputError(nameOrPath, null, `the default export must be a protocol { name, description, upstream: 'none'|'one'|'all', phases(ctx) }`);
+  return { name: p.name, description: typeof p.description === 'string' ? p.description : '', upstream: p.upstream, phases: (ctx) => checkedPhases(nameOrPath, p, ctx) };
+}
+
+/** Refuses two protocols with one name (a plug-in named like a built-in would replace its row). */
+export function checkUniqueNames(protocols: readonly { name: string }[], sources: readonly string[]): void {
+  const seen = new Map<string, string>();
+  protocols.forEach((p, i) => {
+    const other = seen.get(p.name);
+    if (other !== undefined) throw new InputError(sources[i]!, null, `protocol name '${p.name}' is already taken by ${other}; give the plug-in its own name`);
+    seen.set(p.name, sources[i]!);
+  });
 }

@@ -4,6 +4,7 @@
  * detection (keyframe, class, score, TP) and every GT instance (keyframe, class), as base64
  * little-endian typed arrays — compact and exact.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../data/input-error.js';
@@ -95,6 +96,12 @@ export function keyframeSidecar(ev: Pick<Evaluation, 'keys' | 'matches' | 'gtSta
   return gzipSync(Buffer.concat([len, h, bytesOf(kf), bytesOf(tpBits), bytesOf(ev.gtStart), bytesOf(gtCls)]), { level: 6 });
 }
 
+/** The evidence sidecar of an evaluation and the `evidence` entry naming it (with its sha256) in result.json. */
+export function evidenceSidecar(run: { evaluation: Pick<Evaluation, 'keys' | 'matches' | 'gtStart' | 'gtCls'>; labelMap: { classes: readonly { id: number }[] }; ranked?: ReadonlyMap<number, RankedClass> }): { bytes: Buffer; evidence: { file: string; format: string; sha256: string; bytes: number } } {
+  const bytes = keyframeSidecar(run.evaluation, run.labelMap.classes.map((c) => c.id), run.ranked);
+  return { bytes, evidence: { file: EVIDENCE_FILE, format: SIDECAR_FORMAT, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length } };
+}
+
 /** Reads a sidecar (`bytes`: its content, when the caller has read it already). */
 export function readKeyframeSidecar(path: string, bytes: Buffer = readFileSync(path)): RankedMatches {
   let raw: Buffer;
@@ -109,19 +116,34 @@ export function readKeyframeSidecar(path: string, bytes: Buffer = readFileSync(p
   } catch {
     throw new InputError(path, null, `not a ${SIDECAR_FORMAT} file (bad header)`);
   }
+  if (typeof h !== 'object' || h === null) throw new InputError(path, null, `not a ${SIDECAR_FORMAT} file (bad header)`);
   if (h.format !== SIDECAR_FORMAT) throw new InputError(path, null, `format ${JSON.stringify(h.format)}, this cft-bench reads ${SIDECAR_FORMAT} (rerun eval to rewrite it)`);
+  // the header says how long every array is: check it against the payload before reading a byte
+  // of it (a header that disagrees would otherwise mean huge loops or reads past the end)
+  const bad = (why: string): never => {
+    throw new InputError(path, null, `damaged ${SIDECAR_FORMAT} file: ${why}`);
+  };
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (!Array.isArray(h.keys) || !h.keys.every((k) => typeof k === 'string')) bad('keys');
+  if (!Array.isArray(h.classes) || !h.classes.every(count) || new Set(h.classes).size !== h.classes.length) bad('classes');
+  if (!Array.isArray(h.detections) || h.detections.length !== h.classes.length || !h.detections.every(count)) bad('detections per class');
+  if (!count(h.gtInstances) || (h.kfBytes !== 2 && h.kfBytes !== 4) || ![1, 2, 4].includes(h.gtClsBytes)) bad('header sizes');
   let off = 4 + raw.readUInt32LE(0);
+  const total = h.detections.reduce((a, b) => a + b, 0);
+  const expected = total * h.kfBytes + Math.ceil(total / 8) + (h.keys.length + 1) * 4 + h.gtInstances * h.gtClsBytes;
+  if (raw.length - off !== expected) bad(`the header describes ${expected} bytes of arrays, the file holds ${raw.length - off}`);
   const take = <T>(bytes: number, make: (b: ArrayBuffer) => T): T => {
-    if (off + bytes > raw.length) throw new InputError(path, null, 'truncated');
     const b = raw.buffer.slice(raw.byteOffset + off, raw.byteOffset + off + bytes) as ArrayBuffer;
     off += bytes;
     return make(b);
   };
-  const total = h.detections.reduce((a, b) => a + b, 0);
   const kf = take(total * h.kfBytes, (b) => (h.kfBytes === 2 ? new Uint16Array(b) : new Uint32Array(b)));
   const tpBits = take(Math.ceil(total / 8), (b) => new Uint8Array(b));
   const gtStart = take((h.keys.length + 1) * 4, (b) => new Int32Array(b));
   const gtCls = take(h.gtInstances * h.gtClsBytes, (b) => (h.gtClsBytes === 1 ? new Uint8Array(b) : h.gtClsBytes === 2 ? new Uint16Array(b) : new Int32Array(b)));
+  for (let j = 0; j < kf.length; j++) if (kf[j]! >= h.keys.length) bad(`detection ${j} names keyframe ${kf[j]} of ${h.keys.length}`);
+  if (gtStart[0] !== 0 || gtStart[h.keys.length] !== h.gtInstances) bad('GT offsets');
+  for (let k = 0; k < h.keys.length; k++) if (gtStart[k + 1]! < gtStart[k]!) bad('GT offsets');
   const byClass = new Map<number, { kf: Int32Array; tp: Uint8Array }>();
   let at = 0;
   h.classes.forEach((id, c) => {

@@ -1,5 +1,5 @@
 /** Runs the CLI in-process, capturing stdout/stderr; plus small temp-file helpers for tests. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
@@ -26,8 +26,18 @@ export async function cli(args: string[]): Promise<CliResult> {
   }
 }
 
+const made = new Set<string>();
+
+/** A new temp dir, removed after the test file (test/helpers/setup.ts): tests leave nothing behind. */
 export function tempDir(prefix = 'cft-bench-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.add(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+  made.clear();
 }
 
 export const LABEL_MAP = new URL('../../examples/ava-slice/labelmap.pbtxt', import.meta.url).pathname;

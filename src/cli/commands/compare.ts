@@ -5,14 +5,14 @@
 import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
+import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
 import { parseShard } from '../../protocols/shard.js';
 import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js';
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
-import { BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
+import type { BackendName } from '../../trainers/backend.js';
 import { writeReportFiles } from '../../reports/atomic-write.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
 import { gainVsCountSvg } from '../../reports/plot.js';
@@ -22,37 +22,31 @@ import { codeVersion } from '../version.js';
 import { InputError } from '../../data/input-error.js';
 
 export interface CompareOptions {
-  budget: string;
-  budgetScale: string;
+  budget: BudgetMode;
+  budgetScale: number;
   budgetFile?: string;
-  seeds: string;
+  seeds: number;
   quick?: boolean;
-  protocols: string;
+  protocols: string[];
   protocol?: string[];
-  lrGrid?: string;
+  lrGrid?: number[];
   lrFrom?: string;
-  lrExtend: string;
-  pretrainLr: string;
+  lrExtend: number;
+  pretrainLr: number;
   sampler: string;
-  batch: string;
-  workers: string;
-  backend: string;
-  resamples: string;
+  batch: number;
+  workers: number;
+  backend: BackendName;
+  resamples: number;
   out?: string;
   json?: boolean;
   plan?: boolean;
   shard?: string;
   merge?: boolean;
   trainer: string;
-  trainerTimeout: string;
+  trainerTimeout: number;
   cache?: string;
 }
-
-const num = (name: string, text: string, int = false) => {
-  const v = Number(text);
-  if (!(v > 0) || (int && !Number.isInteger(v))) throw new UsageError(`--${name} must be a positive ${int ? 'integer' : 'number'} (got '${text}')`);
-  return v;
-};
 
 /** LRs tuned by the 5-seed compare of docs/results/compare-5seeds (the default setting's). */
 export const DEFAULT_TUNED_LR = fileURLToPath(new URL('../../../baselines/tuned-lr.json', import.meta.url));
@@ -102,47 +96,40 @@ function pointLatest(dir: string): void {
 }
 
 export async function compareCommand(opts: CompareOptions, argv: string[]): Promise<number> {
-  if (opts.budget !== 'equal' && opts.budget !== 'equal-total') throw new UsageError(`--budget must be equal or equal-total (got '${opts.budget}')`);
-  if (!BACKEND_NAMES.includes(opts.backend as BackendName)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}`);
-  try {
-    parseSampler(opts.sampler);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
   const quick = opts.quick ?? false;
-  const batch = num('batch', opts.batch, true);
-  let budget = defaultBudget(quick, num('budget-scale', opts.budgetScale), batch);
+  const batch = opts.batch;
+  let budget = defaultBudget(quick, opts.budgetScale, batch);
   const upstream = ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
   if (opts.budgetFile !== undefined) {
     if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
-    const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile);
+    const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile, ['synth-ava', ...upstream], batch);
     budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: upstream.reduce((s, u) => s + (b[u] ?? 0), 0) || budget.upstream };
   }
-  const protocols = [...opts.protocols.split(',').map((s) => s.trim()).filter(Boolean), ...(opts.protocol ?? [])];
+  const protocols = [...opts.protocols, ...(opts.protocol ?? [])];
+  if (protocols.length === 0) throw new UsageError('no protocol to compare (--protocols and --protocol are empty)');
   for (const p of protocols) if (!BUILTIN_PROTOCOLS.includes(p) && !existsSync(p)) throw new UsageError(`unknown protocol '${p}' (built in: ${BUILTIN_PROTOCOLS.join(', ')}; or a module path)`);
-  const lrGrid = (opts.lrGrid ?? (quick ? '0.003' : DEFAULT_LR_GRID)).split(',').map((s) => num('lr-grid', s.trim()));
-  const lrExtend = Number(opts.lrExtend);
-  if (!Number.isInteger(lrExtend) || lrExtend < 0) throw new UsageError(`--lr-extend must be a non-negative integer (got '${opts.lrExtend}')`);
+  const lrGrid = opts.lrGrid ?? (quick ? [0.003] : DEFAULT_LR_GRID.split(',').map(Number));
   const searched: CompareConfig = {
     protocols,
-    seeds: num('seeds', opts.seeds, true),
+    seeds: opts.seeds,
     lrGrid,
-    lrExtend,
-    pretrainLr: num('pretrain-lr', opts.pretrainLr),
-    budgetMode: opts.budget as BudgetMode,
+    lrExtend: opts.lrExtend,
+    pretrainLr: opts.pretrainLr,
+    budgetMode: opts.budget,
     budget,
     batch,
     sampler: opts.sampler,
     downstream: 'synth-ava',
     upstream,
     benchmarkSeed: 0,
-    backend: opts.backend as BackendName,
-    workers: num('workers', opts.workers, true),
-    resamples: Number(opts.resamples),
+    backend: opts.backend,
+    workers: opts.workers,
+    resamples: opts.resamples,
     quick,
     codeVersion: codeVersion(),
-    ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: num('trainer-timeout', opts.trainerTimeout) } } : {}),
+    ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout } } : {}),
   };
+  await checkProtocols(searched);
   const tunedLr = await tunedLrs(opts, searched);
   const cfg: CompareConfig = tunedLr === undefined ? searched : { ...searched, tunedLr };
   if (opts.plan) {

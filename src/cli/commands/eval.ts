@@ -5,8 +5,7 @@
 import { basename, isAbsolute, join } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../../data/input-error.js';
-import { createHash } from 'node:crypto';
-import { EVIDENCE_FILE, keyframeSidecar, SIDECAR_FORMAT } from '../../reports/keyframe-data.js';
+import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
 import { evaluateFiles } from '../../metrics/evaluator.js';
 import { getPreset } from '../../metrics/presets.js';
 import { perClassCsv } from '../../reports/csv.js';
@@ -32,7 +31,7 @@ export interface EvalCommandOptions {
   name?: string;
   json?: boolean;
   skipBadRows?: boolean;
-  workers: string;
+  workers: number;
 }
 
 export function reportName(predPath: string): string {
@@ -60,8 +59,8 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   if (opts.ties !== 'exact' && opts.ties !== 'bounds') throw new UsageError(`--ties must be exact or bounds (got '${opts.ties}')`);
-  const workers = Number(opts.workers);
-  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer (got '${opts.workers}')`);
+  const workers = opts.workers;
+  if (opts.pred.some((p) => p.trim() === '')) throw new UsageError("option '--pred <files...>': an empty path");
   const ties = opts.ties;
   const preds = expandPredictionPaths(opts.pred);
   const run = await evaluateFiles({ gt: opts.gt, pred: preds, labelMap: opts.labelmap, exclusions: opts.exclusions }, preset, {
@@ -71,8 +70,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   });
   const grouping = await resolveGrouping(opts, run);
   // the per-keyframe evidence `check` and `diff` need, as a compact sidecar named in result.json
-  const sidecar = keyframeSidecar(run.evaluation, run.labelMap.classes.map((c) => c.id), run.ranked);
-  const evidence = { file: EVIDENCE_FILE, format: SIDECAR_FORMAT, sha256: createHash('sha256').update(sidecar).digest('hex'), bytes: sidecar.length };
+  const { bytes: sidecar, evidence } = evidenceSidecar(run);
   const doc = { ...buildEvalResultDoc(run, grouping, ties, VERSION), evidence };
   const name = opts.name ?? (preds.length === 1 ? reportName(preds[0]!) : `${reportName(preds[0]!)}-and-${preds.length - 1}-more`);
   const outDir = opts.out ?? join('reports', name);

@@ -13,33 +13,33 @@ import { writeFileAtomic } from '../../reports/atomic-write.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
-import { loadBackend, BACKEND_NAMES, type BackendName } from '../../trainers/backend.js';
+import { loadBackend, type BackendName } from '../../trainers/backend.js';
 import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
 import { codeVersion } from '../version.js';
 
 export interface TrainOptions {
   benchmark: string;
-  upstream: string;
+  upstream: string[];
   protocol: string;
-  steps: string;
-  lr: string;
-  pretrainLr: string;
+  steps: number;
+  lr: number;
+  pretrainLr: number;
   sampler: string;
-  seed: string;
+  seed: number;
   backend: string;
-  batch: string;
+  batch: number;
   eval: string;
   out?: string;
   json?: boolean;
   writePlan?: string;
   trainer: string;
-  trainerTimeout: string;
+  trainerTimeout: number;
 }
 
 /** `train --trainer CMD`: the same plan and scoring, trained by another process (external-trainer.ts). */
 async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record<string, Dataset>, out: string): Promise<number> {
-  const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: positiveNumber('trainer-timeout', opts.trainerTimeout) } };
+  const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout } };
   let result;
   try {
     result = (await runJob(spec, out, datasets, new ExampleCache(datasets))) as ExternalJobResult;
@@ -59,20 +59,8 @@ async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record
   return 0;
 }
 
-function positiveNumber(name: string, text: string, integer = false): number {
-  const v = Number(text);
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got '${text}')`);
-  return v;
-}
-
 export async function trainCommand(opts: TrainOptions): Promise<number> {
-  const steps = positiveNumber('steps', opts.steps, true);
-  const batch = positiveNumber('batch', opts.batch, true);
-  const lr = positiveNumber('lr', opts.lr);
-  const seed = Number(opts.seed);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer (got '${opts.seed}')`);
-  if (!BACKEND_NAMES.includes(opts.backend as BackendName)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}`);
-  if (!['val', 'test', 'none'].includes(opts.eval)) throw new UsageError(`--eval must be val, test or none`);
+  const { steps, batch, lr, seed } = opts;
   let protocol;
   try {
     protocol = await resolveProtocol(opts.protocol);
@@ -80,7 +68,7 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const upstream = opts.upstream.split(',').filter(Boolean);
+  const upstream = opts.upstream;
   let datasets: Record<string, Dataset>;
   try {
     datasets = loadDatasets({ downstream: opts.benchmark, upstream, benchmarkSeed: 0 });
@@ -89,6 +77,11 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
   }
   if (datasets[opts.benchmark]!.kind !== 'localisation') throw new UsageError(`--benchmark ${opts.benchmark} is a classification set; give the downstream localisation set (synth-ava)`);
   if (protocol.upstream !== 'none' && upstream.length === 0) throw new UsageError(`protocol ${protocol.name} needs --upstream`);
+  for (const u of upstream) {
+    if (u === opts.benchmark || datasets[u]!.kind !== 'classification') throw new UsageError(`--upstream ${u}: an upstream set must be a classification set other than the downstream set (${opts.benchmark})`);
+  }
+  if (new Set(upstream).size !== upstream.length) throw new UsageError(`--upstream ${upstream.join(',')}: a set is named twice`);
+  if (protocol.upstream === 'all' && upstream.length < 2) throw new UsageError(`protocol ${protocol.name} co-finetunes several upstream sets: give at least two with --upstream (e.g. synth-kinetics,synth-ssv2,synth-mit); with one it would be cofinetune under another name`);
   // --steps N: the default 1:2 downstream:upstream split of the prototype (downstream-only trains its N/3 steps)
   const downSteps = Math.max(1, Math.round(steps / 3));
   const spec: JobSpec = {
@@ -96,7 +89,7 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     protocolSource: protocolSourceHash(opts.protocol),
     seed,
     lr,
-    pretrainLr: positiveNumber('pretrain-lr', opts.pretrainLr),
+    pretrainLr: opts.pretrainLr,
     budget: { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
     batch,
     sampler: opts.sampler,

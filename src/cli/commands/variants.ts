@@ -4,7 +4,7 @@
  * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import Table from 'cli-table3';
@@ -21,7 +21,7 @@ import { runProtocol } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
-import { packKeyframes, unpackKeyframes } from '../../reports/keyframe-data.js';
+import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
 import { incomparable, readPairedSide, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
 import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
 import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
@@ -61,16 +61,15 @@ export async function inferModel(model: string, benchmark: string, split: Split,
   const counts = dataset.trainCounts();
   const groupOf = assignGroups(dataset.classes, counts, { kind: 'tertiles' });
   const base = buildEvalResultDoc(ev.run, { rule: 'tertiles', countsSource: 'class-counts', countsPath: `${dataset.name} train counts`, note: null, groupOf, trainCounts: counts, scores: groupScores(ev.run.summary.classes, groupOf) }, 'exact', VERSION);
-  const doc: VariantResultDoc = { ...base, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split }, perKeyframe: packKeyframes(ev.run.evaluation) };
-  writeReportFiles(out, { 'per_class.csv': await perClassCsv(doc), 'summary.md': evalSummaryMarkdown(doc, `${model} on ${dataset.name} ${split}`), 'result.json': JSON.stringify(doc, null, 2) + '\n' });
+  const { bytes, evidence } = evidenceSidecar(ev.run);
+  const doc: VariantResultDoc = { ...base, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split } };
+  writeReportFiles(out, { 'per_class.csv': await perClassCsv(doc), 'summary.md': evalSummaryMarkdown(doc, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(doc, null, 2) + '\n' });
   return { doc, clipsPerSecond };
 }
 
-export async function inferCommand(opts: { model: string; benchmark: string; split: string; out?: string; threads: string; device: string; json?: boolean }): Promise<number> {
-  if (!['val', 'test', 'train'].includes(opts.split)) throw new UsageError('--split must be train, val or test');
-  if (opts.device !== 'cpu' && opts.device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+export async function inferCommand(opts: { model: string; benchmark: string; split: string; out?: string; threads: number; device: 'cpu' | 'cuda'; json?: boolean }): Promise<number> {
   const out = opts.out ?? join('reports', `infer-${opts.model.replace(/.*[/\\]/, '').replace(/\.onnx$/, '')}`);
-  const { doc, clipsPerSecond } = await inferModel(opts.model, opts.benchmark, opts.split as Split, out, { threads: Number(opts.threads), device: opts.device });
+  const { doc, clipsPerSecond } = await inferModel(opts.model, opts.benchmark, opts.split as Split, out, { threads: opts.threads, device: opts.device });
   if (opts.json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else {
     process.stdout.write(`${opts.model} on ${doc.variant.benchmark} ${doc.variant.split}: frame-mAP ${fmt(doc.mAP)} (${Object.entries(doc.groups).map(([g, s]) => `${g} ${fmt(s.mAP)}`).join(', ')})\n`);
@@ -86,9 +85,9 @@ export interface CheckOptions {
   markdown?: string;
   json?: boolean;
   github?: boolean;
-  resamples: string;
+  resamples: number;
   by?: string;
-  threads: string;
+  threads: number;
 }
 
 function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string, byVideo: boolean): string {
@@ -110,8 +109,12 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   if (opts.candidate.endsWith('.onnx')) {
     if (baseDoc.variant === undefined) throw new InputError(opts.candidate, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
-    const doc = (await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: Number(opts.threads), device: 'cpu' })).doc;
-    cand = { path: opts.candidate, doc, ranked: rankMatches(unpackKeyframes(doc.perKeyframe), doc.perClass.map((c) => c.id)) };
+    try {
+      await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: opts.threads, device: 'cpu' });
+      cand = { ...readPairedSide(tmp), path: opts.candidate };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   } else cand = readPairedSide(opts.candidate);
   const why = incomparable(base, cand);
   if (why !== null) throw new InputError(cand.path, null, why);
@@ -126,7 +129,7 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   }
   const scores = (d: EvalResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
   const units = opts.by === 'video' ? videoUnits(base.ranked.keys) : undefined;
-  const v = gate(base.ranked, cand.ranked, groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, Number(opts.resamples), 7, units);
+  const v = gate(base.ranked, cand.ranked, groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, opts.resamples, 7, units);
   const md = verdictMarkdown(v, opts.baseline, opts.candidate, units !== undefined);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
   if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
@@ -144,25 +147,29 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   return v.pass ? 0 : 1;
 }
 
-export async function baselineUpdateCommand(opts: { name: string; steps: string; seed: string; protocol: string; lr: string; dir: string }, argv: string[]): Promise<number> {
-  const steps = Number(opts.steps);
-  const seed = Number(opts.seed);
-  if (!(steps >= 3) || !Number.isInteger(seed)) throw new UsageError('--steps must be >= 3 and --seed an integer');
+export async function baselineUpdateCommand(opts: { name: string; steps: number; seed: number; protocol: string; lr: number; dir: string }, argv: string[]): Promise<number> {
+  const { steps, seed } = opts;
   const dir = resolve(opts.dir, opts.name);
   const protocol = await resolveProtocol(opts.protocol);
   const datasets = loadDatasets({ downstream: 'synth-ava', upstream: ['synth-kinetics'], benchmarkSeed: 0 });
   const down = Math.round(steps / 3);
   const backend = await loadBackend('wasm');
-  const run = runProtocol({ protocol, ctx: { downstream: 'synth-ava', upstream: ['synth-kinetics'], budget: { downstream: down * DEFAULT_BATCH, upstream: (steps - down) * DEFAULT_BATCH }, batch: DEFAULT_BATCH, lr: Number(opts.lr), pretrainLr: 3e-3, sampler: parseSampler('weighted-without-replacement') }, datasets, seed, backend });
+  const run = runProtocol({ protocol, ctx: { downstream: 'synth-ava', upstream: ['synth-kinetics'], budget: { downstream: down * DEFAULT_BATCH, upstream: (steps - down) * DEFAULT_BATCH }, batch: DEFAULT_BATCH, lr: opts.lr, pretrainLr: 3e-3, sampler: parseSampler('weighted-without-replacement') }, datasets, seed, backend });
   run.trainer.save(join(dir, 'model'));
   const onnx = join(dir, 'model.onnx');
   writeFileAtomic(onnx, exportOnnx(run.trainer, VERSION));
   const work = mkdtempSync(join(tmpdir(), 'cft-baseline-'));
-  const { doc } = await inferModel(onnx, 'synth-ava', 'test', work, { threads: 1, device: 'cpu' });
+  let doc: VariantResultDoc;
+  try {
+    doc = (await inferModel(onnx, 'synth-ava', 'test', work, { threads: 1, device: 'cpu' })).doc;
+    writeFileAtomic(join(dir, EVIDENCE_FILE), readFileSync(join(work, EVIDENCE_FILE)));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   // paths relative to the baseline directory: portable, and byte-identical on regeneration
   const rel = { ...doc, inputs: doc.inputs.map((f) => ({ ...f, path: basename(f.path) })), variant: { ...doc.variant, model: 'model.onnx' } };
   writeFileAtomic(join(dir, 'result.json'), JSON.stringify(rel, null, 2) + '\n');
-  writeFileSync(join(dir, 'per_class.csv'), await perClassCsv(doc));
+  writeFileAtomic(join(dir, 'per_class.csv'), await perClassCsv(doc));
   const provenance = [
     `# Baseline \`${opts.name}\``,
     '',
@@ -171,7 +178,7 @@ export async function baselineUpdateCommand(opts: { name: string; steps: string;
     `- protocol ${protocol.name}, ${steps} steps (batch ${DEFAULT_BATCH}), lr ${opts.lr}, seed ${seed}, backend ${backend.name}`,
     `- code version ${codeVersion()}`,
     `- synth-ava test frame-mAP ${fmt(doc.mAP)} (${Object.entries(doc.groups).map(([g, s]) => `${g} ${fmt(s.mAP)}`).join(', ')})`,
-    `- files: model.onnx (${CONTRACT.version}), model/ (tfjs weights), result.json (per-class APs + per-keyframe data for paired statistics), per_class.csv`,
+    `- files: model.onnx (${CONTRACT.version}), model/ (tfjs weights), result.json (per-class APs; its per-keyframe evidence in per_keyframe.bin.gz, checked by sha256), per_class.csv`,
     '',
   ].join('\n');
   writeFileAtomic(join(dir, 'README.md'), provenance);
