@@ -9,6 +9,9 @@ export interface Progress {
   stop(): void;
 }
 
+/** A loss as shown: a diverged run's NaN (null once it crossed a process boundary as JSON) is shown, not crashed on. */
+const lossText = (loss: number | null) => (typeof loss === 'number' && Number.isFinite(loss) ? loss.toFixed(3) : 'NaN');
+
 export function progress(total: number, title: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   const t0 = performance.now();
   const rate = (done: number) => done / Math.max(1e-9, (performance.now() - t0) / 1e3);
@@ -19,7 +22,7 @@ export function progress(total: number, title: string, stream: NodeJS.WriteStrea
     );
     bar.start(total, 0, { loss: '-', rate: '-', label: '' });
     return {
-      update: (done, loss, label) => bar.update(done, { loss: loss.toFixed(3), rate: rate(done).toFixed(1), label }),
+      update: (done, loss, label) => bar.update(done, { loss: lossText(loss), rate: rate(done).toFixed(1), label }),
       stop: () => bar.stop(),
     };
   }
@@ -29,7 +32,7 @@ export function progress(total: number, title: string, stream: NodeJS.WriteStrea
       const pct = (100 * done) / total;
       if (pct >= next || done === total) {
         const eta = (total - done) / Math.max(1e-9, rate(done));
-        stream.write(`${title}: ${done}/${total} steps (${pct.toFixed(0)}%), ${label}, ${rate(done).toFixed(1)} steps/s, loss ${loss.toFixed(3)}, ETA ${eta.toFixed(0)} s\n`);
+        stream.write(`${title}: ${done}/${total} steps (${pct.toFixed(0)}%), ${label}, ${rate(done).toFixed(1)} steps/s, loss ${lossText(loss)}, ETA ${eta.toFixed(0)} s\n`);
         next = Math.floor(pct / 10) * 10 + 10;
       }
     },

@@ -146,7 +146,11 @@ export interface CompareDoc {
   readonly leaderboard: LeaderboardRow[];
   readonly paired: PairedComparison[];
   readonly perClass: { protocol: string; id: number; name: string; group: string; trainCount: number; ap: number | null; gainOverBaseline: number | null }[];
-  readonly runs: { protocol: string; seed: number; lr: number; hash: string; valMAP: number; testMAP: number; selected: boolean; ledger: JobResult['ledger']; dir: string }[];
+  /** Runs whose loss stopped being finite (where), in matrix order: results, not failures. */
+  readonly diverged: { protocol: string; seed: number; lr: number; phase: string; step: number; loss: string }[];
+  /** Protocols with no score (diverged at every LR for some seed): the comparison is incomplete (exit 1). */
+  readonly unscored: string[];
+  readonly runs: { protocol: string; seed: number; lr: number; hash: string; valMAP: number | null; testMAP: number | null; selected: boolean; ledger: JobResult['ledger']; dir: string }[];
 }
 
 function cell(values: number[], ci: Interval | null): Cell {
@@ -207,7 +211,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   const runMatrix = async (all: JobSpec[]): Promise<JobResult[]> => {
     if (mode.kind === 'shard') await runJobs(await shareOf(all, mode.shard), cacheDir, cfg.workers, events, checkpointRoot);
     if (mode.kind !== 'all') {
-      const missing = all.filter((s) => readJobResult(join(cacheDir, jobHash(s))) === null);
+      const missing = all.filter((s) => readJobResult(join(cacheDir, jobHash(s))).kind !== 'ok');
       if (missing.length > 0) throw new MatrixIncomplete(missing, all.length);
     }
     return runJobs(all, cacheDir, cfg.workers, events, checkpointRoot);
@@ -216,7 +220,8 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   let specs: JobSpec[] = [];
   let results: JobResult[] = [];
   let chosenLr = new Map<string, number>();
-  const meanVal = (pi: number, lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + r.scores.val!.mAP, 0) / cfg.seeds;
+  // a diverged run has no val mAP: its LR is not eligible (-Infinity, never chosen over a trained one)
+  const meanVal = (pi: number, lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + (r.diverged === null ? r.scores.val!.mAP : -Infinity), 0) / cfg.seeds;
   for (let extensions = 0; ; extensions++) {
     const lrsOf = (pi: number) => (tuned !== undefined ? [tuned.lrs[protocols[pi]!.name]!] : grid);
     specs = protocols.flatMap((_, pi) => Array.from({ length: cfg.seeds }, (_, seed) => lrsOf(pi).map((lr) => specFor(pi, seed, lr))).flat());
@@ -224,8 +229,9 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     // 3. one LR per protocol: best mean val mAP over seeds (ties: the lower LR)
     chosenLr = new Map(protocols.map((p, pi) => [p.name, lrsOf(pi).reduce((best, lr) => (meanVal(pi, lr) > meanVal(pi, best) ? lr : best))]));
     if (tuned !== undefined || grid.length < 2) break; // tuned, or one LR: nothing selected, nothing to extend (reported as such)
-    const low = [...chosenLr].filter(([, lr]) => lr === grid[0]).map(([p]) => p);
-    const high = [...chosenLr].filter(([, lr]) => lr === grid[grid.length - 1]).map(([p]) => p);
+    const trained = [...chosenLr].filter(([p, lr]) => Number.isFinite(meanVal(protocols.findIndex((q) => q.name === p), lr)));
+    const low = trained.filter(([, lr]) => lr === grid[0]).map(([p]) => p);
+    const high = trained.filter(([, lr]) => lr === grid[grid.length - 1]).map(([p]) => p);
     if (low.length === 0 && high.length === 0) break;
     if (extensions >= cfg.lrExtend) {
       const edge = [...low.map((p) => `${p} chose ${grid[0]}, the grid's lower edge`), ...high.map((p) => `${p} chose ${grid[grid.length - 1]}, the grid's upper edge`)];
@@ -266,10 +272,16 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   for (const g of ['head', 'mid', 'tail']) groupIds[g] = down.classes.filter((c) => groupOf.get(c.id) === g).map((c) => c.id);
   const name = new Map(down.classes.map((c) => [c.id, c.name]));
 
+  // a protocol that diverged at every LR (for some seed) has nothing to score: reported, not ranked
+  const unscored = protocols.filter((p, pi) => !Number.isFinite(meanVal(pi, chosenLr.get(p.name)!)));
+  const scored = protocols.filter((p) => !unscored.includes(p));
+  const diverged = specs.flatMap((s, i) => (results[i]!.diverged === null ? [] : [{ protocol: results[i]!.protocol, seed: s.seed, lr: s.lr, ...results[i]!.diverged! }]));
+
   // 3. LR selection on val; 4. test scores
   const selected = new Map<string, JobResult[]>();
   const ranked = new Map<string, RankedMatches[]>();
-  for (const [i, p] of protocols.entries()) {
+  for (const p of scored) {
+    const i = protocols.indexOf(p);
     const chosen = Array.from({ length: cfg.seeds }, (_, seed) => byKey(cfg.protocols[i]!, seed, chosenLr.get(p.name)!));
     selected.set(p.name, chosen);
     const evs: RankedMatches[] = [];
@@ -284,7 +296,8 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     const ap = new Map(r.scores.test!.perClass.map((c) => [c.id, c.ap ?? NaN]));
     return Object.fromEntries(GROUPS.map((g) => [g, numpyNanMean(groupIds[g]!.map((id) => ap.get(id)!))])) as GroupScores;
   };
-  const leaderboard: LeaderboardRow[] = protocols.map((p, i) => {
+  const leaderboard: LeaderboardRow[] = scored.map((p) => {
+    const i = protocols.indexOf(p);
     const runs = selected.get(p.name)!;
     const scores = runs.map(groupScores);
     const ci = (g: (typeof GROUPS)[number]) => (cfg.resamples > 0 ? bootstrapMean(ranked.get(p.name)!, groupIds[g]!, cfg.resamples, 17 + i) : null);
@@ -312,9 +325,9 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   leaderboard.sort((a, b) => b.mAP.mean - a.mAP.mean);
 
   const paired: PairedComparison[] = [];
-  const baseline = protocols.find((p) => p.name === BASELINE_PROTOCOL);
-  for (const base of protocols.filter((p) => (PAIRED_BASELINES as readonly string[]).includes(p.name))) {
-    for (const p of protocols.filter((q) => q !== base)) {
+  const baseline = scored.find((p) => p.name === BASELINE_PROTOCOL);
+  for (const base of scored.filter((p) => (PAIRED_BASELINES as readonly string[]).includes(p.name))) {
+    for (const p of scored.filter((q) => q !== base)) {
       const a = ranked.get(p.name)!;
       const b = ranked.get(base.name)!;
       const delta = pairedBootstrap(a.map((x, s) => ({ a: x, b: b[s]! })), groupIds, Math.max(1, cfg.resamples), 101); // the same resamples for every pair
@@ -330,7 +343,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return Number.isNaN(m) ? null : m;
   };
-  for (const p of protocols) {
+  for (const p of scored) {
     for (const c of down.classes) {
       const ap = meanAp(p.name, c.id);
       const base = baseline ? meanAp(baseline.name, c.id) : null;
@@ -338,7 +351,10 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     }
   }
 
-  const sanity = sanityWarnings(protocols, leaderboard, selected);
+  const sanity = [
+    ...unscored.map((p) => `${p.name} diverged (loss not finite) at every LR tried for at least one seed: it has no score and is not ranked — see the diverged runs.`),
+    ...sanityWarnings(scored, leaderboard, selected),
+  ];
   const lrSource =
     tuned !== undefined
       ? `one LR per protocol, tuned on val by an earlier search of this setting (${tuned.source}: grid ${tuned.grid.join(', ')}, ${tuned.seeds} seed(s), \`${tuned.command}\`)`
@@ -364,10 +380,12 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     leaderboard,
     paired,
     perClass,
+    diverged,
+    unscored: unscored.map((p) => p.name),
     runs: specs.map((s, i) => {
       const r = results[i]!;
-      const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)!.some((x) => x.hash === r.hash);
-      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val!.mAP, testMAP: r.scores.test!.mAP, selected: chosen, ledger: r.ledger, dir: r.dir };
+      const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)?.some((x) => x.hash === r.hash) ?? false;
+      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, dir: r.dir };
     }),
   };
 }

@@ -16,7 +16,15 @@ export type WorkerOutbound =
 
 let datasets: Record<string, Dataset> | null = null;
 let cache: ExampleCache | null = null;
-const send = (m: WorkerOutbound) => process.send!(m);
+const send = (m: WorkerOutbound) => {
+  if (process.connected) process.send!(m);
+};
+
+// the parent is gone (killed, Ctrl-C, a cancelled CI job): stop now, not after the job
+process.on('disconnect', () => process.exit(1));
+const parent = process.ppid;
+// a terminal's Ctrl-C reaches this process too: exit through 'exit' handlers (a trainer's process group is killed)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(1));
 
 process.on('message', async (msg: Inbound) => {
   if (msg.kind === 'exit') process.exit(0);
@@ -25,6 +33,8 @@ process.on('message', async (msg: Inbound) => {
     cache ??= new ExampleCache(datasets);
     let last = 0;
     await runJob(msg.spec, msg.dir, datasets, cache, (s) => {
+      // training steps are synchronous, so 'disconnect' cannot fire mid-job: look at the parent every step
+      if (process.ppid !== parent) process.exit(1);
       const now = performance.now();
       if (now - last > 250 || s.done === s.total) {
         last = now;

@@ -4,19 +4,19 @@
  * files and plain data out (JobResult in <dir>/result.json).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { embeddedDataset } from '../data/benchmarks.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
-import { writeFileAtomic } from '../reports/atomic-write.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
 import { runExternalJob } from '../trainers/external-trainer.js';
 import { trainingPlan } from './training-plan.js';
 import type { Ledger } from './ledger.js';
 import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
-import { ExampleCache, runProtocol, sharedPrefix, type StepInfo } from './runner.js';
+import { ExampleCache, runProtocol, sharedPrefix, type Divergence, type StepInfo } from './runner.js';
 import { parseSampler } from './sampler.js';
+import { canonicalJson, publishDir, readSealedDir, sealDir, stageDir, type DirState } from './sealed-dir.js';
 
 export interface JobSpec {
   /** Built-in protocol name, or a plug-in module path. */
@@ -63,17 +63,12 @@ export interface JobResult {
   readonly ledger: Ledger;
   readonly scores: Partial<Record<Split, SplitScore>>;
   readonly upstreamAccuracy: Record<string, number>;
+  /** The run diverged (loss not finite) here: it has no scores; LR selection skips it. Null: trained to the end. */
+  readonly diverged: Divergence | null;
   readonly dir: string;
 }
 
-/** JSON with object keys sorted at every level: equal specs, equal text. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+const canonical = canonicalJson;
 
 /** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
 export function jobHash(spec: JobSpec): string {
@@ -112,14 +107,39 @@ export async function pretrainKey(spec: JobSpec): Promise<string | null> {
 }
 
 /**
- * Trains and evaluates one job into `dir` (model/, <split>/ eval files, result.json). With
- * `checkpointRoot`, its shareable pretraining is loaded from (or saved to) <root>/<pretrainKey>.
+ * Trains and evaluates one job into `final` (model/, <split>/ eval files, result.json): staged
+ * in a private directory, sealed and renamed into place (sealed-dir.ts) — whole or absent. In a
+ * cache (`policy` keep) a run another process published first is kept; an output folder
+ * (`replace`) is swapped. With `checkpointRoot`, its shareable pretraining is loaded from (or
+ * saved to) <root>/<pretrainKey>.
  */
-export async function runJob(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache = join(dirname(resolve(dir)), '.cache', 'data')): Promise<JobResult> {
+export async function runJob(spec: JobSpec, final: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache = join(dirname(resolve(final)), '.cache', 'data'), policy: 'keep' | 'replace' = 'keep'): Promise<JobResult> {
+  const dir = stageDir(resolve(final));
+  try {
+    const result = await trainInto(spec, dir, datasets, cache, onStep, checkpointRoot, dataCache);
+    sealDir(dir, 'result.json', storedResult(result, dir));
+    publishDir(dir, resolve(final), policy);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const read = readJobResult(final, policy === 'keep');
+  if (read.kind !== 'ok') throw new Error(`${final}: the run just written does not read back (${read.kind === 'damaged' ? read.why : 'missing'})`);
+  return read.record;
+}
+
+/** A result as stored: paths relative to its directory (a cache can move, or be mounted elsewhere). */
+function storedResult(r: JobResult, dir: string): Omit<JobResult, 'dir'> {
+  const { dir: _, ...rest } = r;
+  const rel = (p: string) => relative(dir, p).split(sep).join('/');
+  const scores = Object.fromEntries(Object.entries(r.scores).map(([k, s]) => [k, { ...s, files: { gt: rel(s.files.gt), pred: rel(s.files.pred), labelMap: rel(s.files.labelMap) } }]));
+  return { ...rest, scores };
+}
+
+async function trainInto(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache?: string): Promise<JobResult> {
   if (spec.trainer !== undefined) {
     const protocol = await resolveProtocol(spec.protocol);
     const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
-    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache });
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache! });
   }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);
@@ -128,10 +148,10 @@ export async function runJob(spec: JobSpec, dir: string, datasets: Record<string
   const key = checkpointRoot === undefined ? null : await pretrainKey(spec);
   const checkpoint = key === null ? undefined : join(checkpointRoot!, key);
   const run = runProtocol({ protocol, ctx, datasets, seed: spec.seed, backend, onStep, checkpoint }, cache);
-  run.trainer.save(join(dir, 'model'));
+  if (run.diverged === null) run.trainer.save(join(dir, 'model'));
   const down = datasets[spec.downstream] as LocalisationDataset;
   const scores: Partial<Record<Split, SplitScore>> = {};
-  for (const split of spec.evalSplits) {
+  for (const split of run.diverged === null ? spec.evalSplits : []) {
     const examples = Array.from({ length: down.sizes[split] ?? 0 }, (_, i) => down.example(split, i));
     const ev = await evaluatePredictions(down, split, run.trainer.predict(examples), join(dir, split));
     scores[split] = {
@@ -145,7 +165,7 @@ export async function runJob(spec: JobSpec, dir: string, datasets: Record<string
   for (const u of upstream) {
     const d = datasets[u] as ClassificationDataset;
     const n = Math.min(1000, d.sizes.val ?? 0);
-    if (run.trainer.params[`up:${u}`] !== undefined && n > 0) upstreamAccuracy[u] = run.trainer.accuracy(Array.from({ length: n }, (_, i) => d.example('val', i)), u);
+    if (run.diverged === null && run.trainer.params[`up:${u}`] !== undefined && n > 0) upstreamAccuracy[u] = run.trainer.accuracy(Array.from({ length: n }, (_, i) => d.example('val', i)), u);
   }
   run.trainer.dispose();
   const result: JobResult = {
@@ -161,19 +181,24 @@ export async function runJob(spec: JobSpec, dir: string, datasets: Record<string
     ledger: run.ledger,
     scores,
     upstreamAccuracy,
+    diverged: run.diverged,
     dir,
   };
-  writeFileAtomic(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
 }
 
-/** A finished job's result from its directory, or null if the job has not finished there. */
-export function readJobResult(dir: string): JobResult | null {
-  const p = join(dir, 'result.json');
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as JobResult;
-  } catch {
-    return null;
-  }
+/**
+ * A finished job's result from its directory, verified (sealed-dir.ts): missing, damaged (with
+ * why), or ok — its paths resolved against where the directory is now. A result whose spec is
+ * not the one its cache directory is named for (copied from another run) is damage too.
+ */
+export function readJobResult(dir: string, inCache = true): DirState<JobResult> {
+  const state = readSealedDir<Omit<JobResult, 'dir'>>(dir, 'result.json');
+  if (state.kind !== 'ok') return state;
+  const r = state.record;
+  if (typeof r.spec !== 'object' || r.spec === null || jobHash(r.spec) !== r.hash) return { kind: 'damaged', why: 'its spec does not give its hash' };
+  if (inCache && basename(dir) !== r.hash) return { kind: 'damaged', why: `it is the result of run ${r.hash}, not of ${basename(dir)} (copied from another run?)` };
+  const abs = resolve(dir);
+  const scores = Object.fromEntries(Object.entries(r.scores).map(([k, s]) => [k, { ...s, files: { gt: join(abs, s.files.gt), pred: join(abs, s.files.pred), labelMap: join(abs, s.files.labelMap) } }]));
+  return { kind: 'ok', record: { ...r, scores, dir: abs } };
 }

@@ -9,9 +9,9 @@
  * finds them; with a `checkpoint` directory the run saves them there once, and later runs load
  * the weights and replay the ledger instead of training them again — byte-identical results.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../reports/atomic-write.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { publishDir, quarantine, readSealedDir, sealDir, stageDir } from './sealed-dir.js';
 import type { ClassificationExample, Dataset, LocalisationExample } from '../data/datasets.js';
 import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
@@ -54,6 +54,15 @@ export interface RunResult {
   readonly firstLoss: Record<string, Record<string, number>>;
   /** Leading phases loaded from the shared checkpoint (0: all trained here). */
   readonly loadedPhases: number;
+  /** Where the loss stopped being a finite number (training stopped there), or null. */
+  readonly diverged: Divergence | null;
+}
+
+/** A run whose loss became NaN or infinite: a result (that LR is not usable), not a crash. */
+export interface Divergence {
+  readonly phase: string;
+  readonly step: number;
+  readonly loss: string;
 }
 
 /** The part of a run that can be shared: its leading phases, their step plans, the model's heads. */
@@ -134,24 +143,33 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
   const prefix = spec.checkpoint === undefined ? 0 : (sharedPrefix(protocol, ctx, spec.seed)?.phases.length ?? 0);
   const statePath = spec.checkpoint === undefined ? '' : join(spec.checkpoint, 'state.json');
   let loaded = 0;
-  if (prefix > 0 && existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
-    trainer.assignWeights(Trainer.readWeights(join(spec.checkpoint!, 'model')).values);
-    ({ finalLoss, firstLoss } = state);
-    loaded = state.phases;
+  if (prefix > 0) {
+    // a checkpoint is trusted only when it verifies (sealed-dir.ts); a damaged one is set aside and retrained
+    const state = readSealedDir<CheckpointState>(spec.checkpoint!, 'state.json');
+    if (state.kind === 'damaged') quarantine(spec.checkpoint!, state.why);
+    if (state.kind === 'ok') {
+      try {
+        trainer.assignWeights(Trainer.readWeights(join(spec.checkpoint!, 'model')).values);
+      } catch (err) {
+        throw new Error(`${statePath}: the pretraining checkpoint does not load (${(err as Error).message}); delete it to retrain`);
+      }
+      ({ finalLoss, firstLoss } = state.record);
+      loaded = state.record.phases;
+    }
   }
   let done = 0;
-  plan.phases.forEach((phase, pi) => {
+  let diverged: Divergence | null = null;
+  for (const [pi, phase] of plan.phases.entries()) {
     const steps = phase.steps;
     if (pi < loaded) {
       // loaded from the checkpoint: its steps are in the plan (and its ledger), nothing to train
       done += steps.length;
       spec.onStep?.({ phase: phase.name, step: steps.length, steps: steps.length, loss: finalLoss[phase.name] ?? NaN, done, total });
-      return;
+      continue;
     }
     if (phase.freshOptimizers) for (const g of Object.keys(trainer.params)) trainer.resetOptimizer(g);
     const losses: number[] = [];
-    steps.forEach(({ lr, parts }, step) => {
+    for (const [step, { lr, parts }] of steps.entries()) {
       const loss = trainer.step(
         parts.map(([d, ids]) => ({ dataset: d === ctx.downstream ? 'loc' : d, examples: ids.map((i) => cache.get(d, i)) })),
         lr,
@@ -160,25 +178,29 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
       losses.push(loss);
       done++;
       spec.onStep?.({ phase: phase.name, step: step + 1, steps: steps.length, loss, done, total });
-    });
+      // NaN weights give NaN scores: nothing after this step would be a number worth reporting
+      if (!Number.isFinite(loss)) {
+        diverged = { phase: phase.name, step: step + 1, loss: String(loss) };
+        break;
+      }
+    }
+    if (diverged !== null) break;
     const summary = phaseLosses(steps, losses);
     finalLoss[phase.name] = summary.final;
     firstLoss[phase.name] = summary.first;
     if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss });
-  });
-  return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded };
+  }
+  return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded, diverged };
 }
 
-/** Saves the shared prefix: model + state into a temp directory, renamed into place (first writer wins). */
+/** Saves the shared prefix: model + sealed state, staged and renamed into place (first writer wins). */
 function saveCheckpoint(dir: string, trainer: Trainer, state: CheckpointState): void {
-  const tmp = `${dir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  trainer.save(join(tmp, 'model'));
-  writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+  const tmp = stageDir(dir);
   try {
-    renameSync(tmp, dir);
-  } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another run saved the same checkpoint first
+    trainer.save(join(tmp, 'model'));
+    sealDir(tmp, 'state.json', state);
+    publishDir(tmp, dir, 'keep');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }

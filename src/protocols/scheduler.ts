@@ -1,8 +1,9 @@
 /**
  * Runs jobs in parallel worker processes with a results cache: a job whose directory
- * (<cacheDir>/<job hash>) already holds result.json is not run again, so an interrupted or
- * failed `compare` resumes where it stopped. Jobs write into their own directory and
- * result.json last (atomically): a half-finished job is simply redone.
+ * (<cacheDir>/<job hash>) holds a verified result is not run again, so an interrupted or
+ * failed `compare` resumes where it stopped. Jobs are staged privately and published whole
+ * (sealed-dir.ts): a half-finished job is simply redone, a damaged one set aside and redone,
+ * and processes sharing a cache claim runs so none is made twice.
  *
  * Shared pretraining (job.ts pretrainKey): the first job of a key trains the pretraining and
  * saves it under <checkpointRoot>/<key>; the other jobs of that key wait for it (a worker takes
@@ -15,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { jobHash, pretrainKey, readJobResult, type JobResult, type JobSpec } from './job.js';
 import type { WorkerOutbound } from './job-worker.js';
+import { claim, quarantine } from './sealed-dir.js';
 
 /** Some runs failed (the finished ones are cached); the message lists each failure. */
 export class RunsFailed extends Error {}
@@ -46,12 +48,19 @@ export function jobSteps(s: Pick<JobSpec, 'protocol' | 'budget' | 'batch'>): num
   return (s.budget.downstream + (s.protocol === 'downstream-only' ? 0 : s.budget.upstream)) / s.batch;
 }
 
+/** A cached run, verified; a damaged one is set aside (sealed-dir.ts quarantine) and reads as not cached. */
+function cachedResult(dir: string): JobResult | null {
+  const state = readJobResult(dir);
+  if (state.kind === 'damaged') quarantine(dir, state.why);
+  return state.kind === 'ok' ? state.record : null;
+}
+
 export async function runJobs(specs: readonly JobSpec[], cacheDir: string, workers: number, events: SchedulerEvents = {}, checkpointRoot?: string): Promise<JobResult[]> {
   const results = new Map<string, JobResult>();
   const pending: JobSpec[] = [];
   for (const spec of specs) {
     const hash = jobHash(spec);
-    const cached = readJobResult(join(cacheDir, hash));
+    const cached = cachedResult(join(cacheDir, hash));
     if (cached !== null) {
       results.set(hash, cached);
       events.onCached?.(spec, cached);
@@ -62,6 +71,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
   const keys = new Map<JobSpec, string | null>();
   for (const s of pending) keys.set(s, checkpointRoot === undefined ? null : await pretrainKey(s));
   const claimed = new Set<string>(); // pretraining keys being trained by a running job
+  const locks = new Map<JobSpec, () => void>(); // runs this process claimed in the shared cache
   let wake: () => void = () => undefined;
   let changed = new Promise<void>((r) => (wake = r));
   const signal = () => {
@@ -72,18 +82,36 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
     const k = keys.get(s)!;
     return k === null || !claimed.has(k) || existsSync(join(checkpointRoot!, k, 'state.json'));
   };
-  /** The next job this worker may start: none waiting on a pretraining another job is training. */
+  /**
+   * The next job this worker may start: none waiting on a pretraining another job is training,
+   * none another process sharing the cache is running (claim); a run another process finished
+   * meanwhile is taken from the cache.
+   */
   const next = async (): Promise<JobSpec | undefined> => {
     for (;;) {
       if (pending.length === 0) return undefined;
-      const i = pending.findIndex(ready);
-      if (i >= 0) {
-        const [s] = pending.splice(i, 1);
-        const k = keys.get(s!)!;
+      for (let i = 0; i < pending.length; i++) {
+        const s = pending[i]!;
+        if (!ready(s)) continue;
+        const dir = join(cacheDir, jobHash(s));
+        const release = claim(dir);
+        if (release === null) continue; // another process is making it
+        const done = cachedResult(dir); // finished by another process since we looked
+        if (done !== null) {
+          release();
+          pending.splice(i--, 1);
+          results.set(done.hash, done);
+          events.onCached?.(s, done);
+          continue;
+        }
+        pending.splice(i, 1);
+        locks.set(s, release);
+        const k = keys.get(s)!;
         if (k !== null) claimed.add(k);
         return s;
       }
-      // the checkpoint is saved mid-job, after the pretraining: look again every second too
+      if (pending.length === 0) return undefined;
+      // the checkpoint is saved mid-job, after the pretraining; another process's run ends any time: look again every second too
       await Promise.race([changed, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
   };
@@ -109,15 +137,16 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
             child.once('exit', onExit);
             child.send({ kind: 'job', spec, dir, checkpointRoot, dataCache: join(dirname(cacheDir), 'data') });
           });
+          locks.get(spec)?.();
           const key = keys.get(spec)!;
           if (outcome.kind !== 'done' && key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key); // another job may train it
           signal();
-          if (outcome.kind === 'done') {
-            const r = readJobResult(dir)!;
+          const r = outcome.kind === 'done' ? cachedResult(dir) : null;
+          if (r !== null) {
             results.set(r.hash, r);
             events.onDone?.(spec, w, r);
           } else {
-            failures.push(`${spec.protocol} seed ${spec.seed} lr ${spec.lr}: ${outcome.kind === 'failed' ? outcome.error : ''}`);
+            failures.push(`${spec.protocol} seed ${spec.seed} lr ${spec.lr}: ${outcome.kind === 'failed' ? outcome.error : 'its result did not verify'}`);
             if (child.exitCode !== null) return; // this worker is gone; the others carry on
           }
         }
@@ -125,6 +154,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
     );
   } finally {
     for (const c of pool) if (c.exitCode === null) c.send({ kind: 'exit' });
+    for (const release of locks.values()) release();
   }
   if (failures.length > 0) throw new RunsFailed(`${failures.length} run(s) failed (finished runs are kept and reused on rerun):\n${failures.join('\n')}`);
   return specs.map((s) => results.get(jobHash(s))!);

@@ -28,17 +28,19 @@ export function parseShard(arg: string, env: NodeJS.ProcessEnv = process.env): S
     return { index: Number(m[1]) - 1, count: Number(m[2]) };
   };
   if (arg !== 'auto') return explicit(arg, '--shard');
+  // whole numbers ≥ 0 written as digits: '' is not 0, '-1' and '1e3' are not indices
+  const whole = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : NaN);
   if (env['SLURM_ARRAY_TASK_ID'] !== undefined) {
-    const id = Number(env['SLURM_ARRAY_TASK_ID']);
-    const min = Number(env['SLURM_ARRAY_TASK_MIN'] ?? 0);
-    const count = Number(env['SLURM_ARRAY_TASK_COUNT']);
-    if (!Number.isInteger(id - min) || !(count >= 1) || id - min >= count) throw new Error(`--shard auto: SLURM_ARRAY_TASK_ID ${env['SLURM_ARRAY_TASK_ID']}, _MIN ${env['SLURM_ARRAY_TASK_MIN']}, _COUNT ${env['SLURM_ARRAY_TASK_COUNT']} do not name a task of a contiguous array (use --array=0-N or 1-N)`);
+    const id = whole(env['SLURM_ARRAY_TASK_ID']);
+    const min = env['SLURM_ARRAY_TASK_MIN'] === undefined ? 0 : whole(env['SLURM_ARRAY_TASK_MIN']);
+    const count = whole(env['SLURM_ARRAY_TASK_COUNT']);
+    if (!(id >= min) || !(count >= 1) || id - min >= count) throw new Error(`--shard auto: SLURM_ARRAY_TASK_ID ${env['SLURM_ARRAY_TASK_ID']}, _MIN ${env['SLURM_ARRAY_TASK_MIN']}, _COUNT ${env['SLURM_ARRAY_TASK_COUNT']} do not name a task of a contiguous array (use --array=0-N or 1-N)`);
     return { index: id - min, count };
   }
   if (env['JOB_COMPLETION_INDEX'] !== undefined) {
-    const index = Number(env['JOB_COMPLETION_INDEX']);
-    const count = Number(env['CFT_BENCH_SHARDS']);
-    if (!Number.isInteger(index) || !(count >= 1) || index >= count) throw new Error(`--shard auto: JOB_COMPLETION_INDEX ${env['JOB_COMPLETION_INDEX']} needs CFT_BENCH_SHARDS set to the Job's completions (got ${env['CFT_BENCH_SHARDS'] ?? 'unset'})`);
+    const index = whole(env['JOB_COMPLETION_INDEX']);
+    const count = whole(env['CFT_BENCH_SHARDS']);
+    if (!(index >= 0) || !(count >= 1) || index >= count) throw new Error(`--shard auto: JOB_COMPLETION_INDEX '${env['JOB_COMPLETION_INDEX']}' must be an index 0 ≤ i < CFT_BENCH_SHARDS, the Job's completions (got CFT_BENCH_SHARDS ${env['CFT_BENCH_SHARDS'] ?? 'unset'})`);
     return { index, count };
   }
   if (env['CFT_BENCH_SHARD'] !== undefined) return explicit(env['CFT_BENCH_SHARD'], 'CFT_BENCH_SHARD');

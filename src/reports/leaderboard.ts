@@ -86,7 +86,12 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   const sel = doc.runs.filter((r) => r.selected);
   out.push(mdTable(['protocol', 'seed', 'LR', 'dataset', 'examples', 'ids sha256'], sel.flatMap((r) => Object.entries(r.ledger.totals).map(([d, t]) => [mdEscape(r.protocol), String(r.seed), String(r.lr), d, String(t.examples), `\`${t.idsSha256.slice(0, 16)}…\``]))), '');
   out.push('## All runs (LR selection on val)', '');
-  out.push(mdTable(['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'selected'], doc.runs.map((r) => [mdEscape(r.protocol), String(r.seed), String(r.lr), fmt(r.valMAP, 4), fmt(r.testMAP, 4), r.selected ? 'yes' : ''])), '');
+  const div = new Map((doc.diverged ?? []).map((d) => [`${d.protocol}/${d.seed}/${d.lr}`, d]));
+  const valText = (r: (typeof doc.runs)[number]) => {
+    const d = div.get(`${r.protocol}/${r.seed}/${r.lr}`);
+    return d !== undefined ? `diverged (loss ${d.loss}, ${d.phase} step ${d.step})` : fmt(r.valMAP, 4);
+  };
+  out.push(mdTable(['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'selected'], doc.runs.map((r) => [mdEscape(r.protocol), String(r.seed), String(r.lr), valText(r), fmt(r.testMAP, 4), r.selected ? 'yes' : ''])), '');
   return out.join('\n');
 }
 

@@ -15,11 +15,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
+import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
 import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
 import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
-import { writeFileAtomic } from '../reports/atomic-write.js';
 import { trainerCommand } from './torch-trainer.js';
 
 export const TRAINER_CONTRACT = 'cft-bench-trainer/1';
@@ -66,10 +66,10 @@ export interface ExternalTrainerOptions {
 function exportedDir(d: Dataset, cache: string, benchmarkSeed: number): string {
   const dir = join(resolve(cache), `${d.name}-seed${benchmarkSeed}`);
   if (existsSync(join(dir, 'dataset.json'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  exportDataset(d, tmp);
   mkdirSync(cache, { recursive: true });
+  cleanStale(cache);
+  const tmp = `${dir}.${tempTag()}.partial`;
+  exportDataset(d, tmp);
   try {
     renameSync(tmp, dir);
   } catch {
@@ -78,20 +78,33 @@ function exportedDir(d: Dataset, cache: string, benchmarkSeed: number): string {
   return dir;
 }
 
+/** Trainer process groups running now: killed whole when this process exits, however it exits. */
+const running = new Set<number>();
+const killGroup = (pid: number) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+};
+process.once('exit', () => running.forEach(killGroup));
+
 function runProcess(command: string, request: string, timeoutSeconds: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
+    // its own process group, so the whole tree it starts (torchrun and its ranks) can be killed at once
     const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      reject(new TrainerError(`trainer \`${command}\` stalled: no result after ${timeoutSeconds} s (--trainer-timeout); killed`));
-    }, timeoutSeconds * 1000);
+    if (child.pid !== undefined) running.add(child.pid);
+    const timer =
+      timeoutSeconds > 0
+        ? setTimeout(() => {
+            killGroup(child.pid!);
+            reject(new TrainerError(`trainer \`${command}\` stalled: no result after ${timeoutSeconds} s (--trainer-timeout); killed`));
+          }, timeoutSeconds * 1000)
+        : undefined;
     child.on('error', (err) => (clearTimeout(timer), reject(new TrainerError(`trainer \`${command}\` could not start: ${err.message}`))));
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      if (child.pid !== undefined) running.delete(child.pid);
       if (code === 0) resolvePromise();
       else reject(new TrainerError(`trainer \`${command}\` exited with ${code !== null ? `code ${code}` : `signal ${signal}`}`));
     });
@@ -187,12 +200,12 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
     seconds: (performance.now() - t0) / 1e3,
     ...losses,
     pretrainCheckpoint: null,
+    diverged: null,
     ledger: plan.ledger,
     scores,
     upstreamAccuracy: { ...report.upstreamAccuracy },
     dir,
     trainer: { ...report.trainer, command: opts.command },
   };
-  writeFileAtomic(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

@@ -2,7 +2,7 @@
  * `cft-bench compare` (protocols under identical data budgets → leaderboard, paired
  * comparison, per-class gains plot) and `cft-bench leaderboard` (merge compare results).
  */
-import { existsSync, lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
@@ -13,7 +13,7 @@ import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { parseSampler } from '../../protocols/sampler.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
 import type { BackendName } from '../../trainers/backend.js';
-import { writeReportFiles } from '../../reports/atomic-write.js';
+import { checkReplaceable, tempTag, writeReportFiles } from '../../reports/atomic-write.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
 import { gainVsCountSvg } from '../../reports/plot.js';
 import { UsageError } from '../errors.js';
@@ -84,13 +84,7 @@ function timestamp(): string {
 /** Points reports/latest at `dir` (a relative symlink, replaced atomically). */
 function pointLatest(dir: string): void {
   const link = join(dirname(dir), 'latest');
-  const tmp = `${link}.${process.pid}.tmp`;
-  try {
-    lstatSync(tmp);
-    unlinkSync(tmp);
-  } catch {
-    /* no stale temp link */
-  }
+  const tmp = `${link}.${tempTag()}.tmp`;
   symlinkSync(basename(dir), tmp);
   renameSync(tmp, link);
 }
@@ -151,6 +145,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     }
   }
   const out = opts.out ?? join('reports', `compare-${timestamp()}`);
+  checkReplaceable(out); // before any training, not after it
   // --cache DIR: runs and pretraining checkpoints shared by shards (DIR/runs, DIR/pretrain)
   const cacheDir = opts.cache !== undefined ? join(resolve(opts.cache), 'runs') : join(dirname(resolve(out)), '.cache', 'runs');
   const t0 = performance.now();
@@ -181,7 +176,8 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
       onDone: (_spec, w, r) => {
         finishedSteps += r.steps;
         running.delete(w);
-        process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — val mAP ${r.scores.val!.mAP.toFixed(4)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.pretrainCheckpoint !== null ? ' (shared pretraining)' : ''}\n`);
+        const val = r.diverged !== null ? `DIVERGED (loss ${r.diverged.loss} at ${r.diverged.phase} step ${r.diverged.step})` : `val mAP ${r.scores.val!.mAP.toFixed(4)}`;
+        process.stderr.write(`  done: ${r.protocol} seed ${r.spec.seed} lr ${r.spec.lr} — ${val}, ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.pretrainCheckpoint !== null ? ' (shared pretraining)' : ''}\n`);
       },
       onExtend: (grid, edge) => process.stderr.write(`compare: ${edge.join(', ')} chose an edge of the LR grid; extending it for every protocol to ${grid.join(', ')}\n`),
     }, command, mode);
@@ -229,7 +225,11 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     for (const r of doc.leaderboard) process.stdout.write(`  ${r.protocol.padEnd(20)} test mAP ${r.mAP.mean.toFixed(4)}  head ${r.head.mean.toFixed(3)}  mid ${r.mid.mean.toFixed(3)}  tail ${r.tail.mean.toFixed(3)}\n`);
     for (const w of doc.sanity) process.stdout.write(`  WARNING: ${w}\n`);
     for (const p of doc.paired) process.stdout.write(`  ${p.protocol} − ${p.baseline}: ${p.delta['overall']!.estimate >= 0 ? '+' : ''}${p.delta['overall']!.estimate.toFixed(4)} [${p.delta['overall']!.lo.toFixed(4)}, ${p.delta['overall']!.hi.toFixed(4)}]\n`);
-    process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); reports/latest -> ${basename(out)}\n`);
+    process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); ${join(dirname(out), 'latest')} -> ${basename(out)}\n`);
+  }
+  if (doc.unscored.length > 0) {
+    process.stderr.write(`cft-bench: compare: ${doc.unscored.join(', ')} diverged at every LR and could not be scored; the report lists their runs (exit 1)\n`);
+    return 1;
   }
   return 0;
 }

@@ -9,7 +9,7 @@ import type { Dataset, Split } from '../../data/datasets.js';
 import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
 import { TrainerError, type ExternalJobResult } from '../../trainers/external-trainer.js';
 import { trainingPlan } from '../../protocols/training-plan.js';
-import { writeFileAtomic } from '../../reports/atomic-write.js';
+import { checkReplaceable, writeFileAtomic } from '../../reports/atomic-write.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
@@ -42,7 +42,7 @@ async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record
   const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout } };
   let result;
   try {
-    result = (await runJob(spec, out, datasets, new ExampleCache(datasets))) as ExternalJobResult;
+    result = (await runJob(spec, out, datasets, new ExampleCache(datasets), undefined, undefined, undefined, 'replace')) as ExternalJobResult;
   } catch (err) {
     if (err instanceof TrainerError) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
@@ -109,12 +109,13 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     return 0;
   }
   const out = opts.out ?? join('reports', `train-${protocol.name}-seed${seed}`);
+  checkReplaceable(out);
   if (opts.trainer !== 'tfjs') return externalTrain(opts, spec, datasets, out);
   const backend = await loadBackend(spec.backend);
   process.stderr.write(`backend: ${backend.name} — ${backend.note}\n`);
   const total = protocol.phases({ downstream: spec.downstream, upstream, budget: spec.budget, batch, lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) }).reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / batch, 0);
   const bar = progress(total, `train ${protocol.name}`);
-  const result = await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`));
+  const result = await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => bar.update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`), undefined, undefined, 'replace');
   bar.stop();
   if (opts.json) process.stdout.write(readFileSync(join(out, 'result.json'), 'utf8'));
   else {
