@@ -225,7 +225,34 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`cft-bench: ${err.message}\n`);
       return EXIT.badInput;
     }
+    const io = ioFailure(err);
+    if (io !== null) {
+      process.stderr.write(`cft-bench: ${io}\n`);
+      return EXIT.badInput;
+    }
     process.stderr.write(`cft-bench: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.internal;
   }
+}
+
+/** What the system said, in words, for the errors a machine (not cft-bench) causes. */
+const IO_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  ENOENT: 'no such file or directory',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  EIO: 'input/output error',
+};
+
+/** A file-system failure as `path: what it was doing: why` (exit 2: the machine's state, not a bug), or null. */
+function ioFailure(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || IO_ERRORS[e.code] === undefined) return null;
+  return `${e.path ?? '(file system)'}: ${e.syscall ?? 'i/o'}: ${IO_ERRORS[e.code]} (${e.code}); no report was written`;
 }

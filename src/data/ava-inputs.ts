@@ -51,7 +51,7 @@ export async function readGroundTruth(path: string, config: ReaderConfig): Promi
 export async function readExclusions(path: string, config: ReaderConfig): Promise<{ keys: string[]; counts: ScanCounts }> {
   checkInputFile(path, true);
   const scanner = new AvaCsvScanner({ kind: 'exclusions', ...config }, null);
-  await scanFile(path, scanner);
+  await scanFile(path, scanner, true);
   return { keys: scanner.keys.keys, counts: scanner.counts };
 }
 

@@ -24,6 +24,9 @@ export interface LabelMap {
   readonly whitelist: Uint8Array;
 }
 
+/** The largest class id accepted (AVA has 80, Kinetics 700). */
+export const MAX_CLASS_ID = 100_000;
+
 export function parseLabelMap(text: string, path = '<label map>'): LabelMap {
   const classes: LabelClass[] = [];
   const seen = new Map<number, number>();
@@ -39,6 +42,8 @@ export function parseLabelMap(text: string, path = '<label map>'): LabelMap {
       const id = parsePyInt(tokens[tokens.length - 1]!);
       if (id === undefined) throw new InputError(path, i + 1, `class id ${JSON.stringify(tokens[tokens.length - 1])} is not an integer`);
       if (id < 1) throw new InputError(path, i + 1, `class id ${id} must be >= 1`);
+      // per-class tables are indexed by id (as the official evaluator's 1..maxId mean): keep them small
+      if (id > MAX_CLASS_ID) throw new InputError(path, i + 1, `class id ${id} is above ${MAX_CLASS_ID.toLocaleString('en')}, the largest this evaluator indexes; renumber the classes`);
       const prev = seen.get(id);
       if (prev !== undefined) throw new InputError(path, i + 1, `duplicate class id ${id} (first on line ${prev})`);
       seen.set(id, i + 1);

@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { splitCsvRecord } from './csv-record.js';
 import { InputError } from './input-error.js';
-import { checkInputFile, isGzipFile } from './scan-file.js';
+import { checkInputFile, gzipError, isGzipFile } from './scan-file.js';
 
 export interface ShardSummary {
   readonly files: readonly string[];
@@ -48,7 +48,11 @@ export interface MergedPredictions {
 async function* lines(path: string): AsyncGenerator<string> {
   const raw = createReadStream(path);
   const input = isGzipFile(path) ? raw.pipe(createGunzip()) : raw;
-  yield* createInterface({ input, crlfDelay: Infinity });
+  try {
+    yield* createInterface({ input, crlfDelay: Infinity });
+  } catch (err) {
+    throw gzipError(path, err);
+  }
 }
 
 interface ParsedRow {

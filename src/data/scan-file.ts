@@ -55,27 +55,35 @@ export function scanRangeSync(path: string, scanner: AvaCsvScanner, start: numbe
   }
 }
 
-async function scanGzip(path: string, scanner: AvaCsvScanner): Promise<void> {
+async function scanGzip(path: string, scanner: AvaCsvScanner, allowEmpty: boolean): Promise<void> {
   let carry: Buffer = Buffer.alloc(0);
+  let bytes = 0;
   for await (const chunk of createReadStream(path).pipe(createGunzip())) {
+    bytes += (chunk as Buffer).length;
     const buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     const used = scanner.scan(buf, buf.length, false);
     carry = Buffer.from(buf.subarray(used));
   }
   if (carry.length > 0) scanner.scan(carry, carry.length, true);
+  // an empty file is refused plain or gzipped alike (a gzip of nothing would score mAP 0)
+  if (bytes === 0 && !allowEmpty) throw new InputError(path, null, 'file is empty (a gzip holding no data)');
+}
+
+/** A zlib failure (bad CRC, header, method, truncation) as bad input naming the file; anything else unchanged. */
+export function gzipError(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return new InputError(path, null, `corrupt gzip data (${(err as Error).message})`);
+  return err;
 }
 
 /** Scans a whole file (plain or gzip) sequentially; errors carry absolute line numbers. */
-export async function scanFile(path: string, scanner: AvaCsvScanner): Promise<void> {
+export async function scanFile(path: string, scanner: AvaCsvScanner, allowEmpty = false): Promise<void> {
   try {
-    if (isGzipFile(path)) await scanGzip(path, scanner);
+    if (isGzipFile(path)) await scanGzip(path, scanner, allowEmpty);
     else scanRangeSync(path, scanner, 0, statSync(path).size);
   } catch (err) {
     if (err instanceof RowError) throw new InputError(path, err.line, err.message);
-    if (err instanceof Error && /incorrect header check|unexpected end of file/.test(err.message)) {
-      throw new InputError(path, null, `corrupt gzip data (${err.message})`);
-    }
-    throw err;
+    throw gzipError(path, err);
   }
 }
 

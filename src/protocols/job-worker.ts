@@ -7,6 +7,7 @@ import type { Dataset } from '../data/datasets.js';
 import { loadDatasets, runJob, type JobSpec } from './job.js';
 import { ExampleCache } from './runner.js';
 import { TrainerError } from '../trainers/external-trainer.js';
+import { InputError } from '../data/input-error.js';
 
 type Inbound = { kind: 'job'; spec: JobSpec; dir: string; checkpointRoot?: string; dataCache?: string } | { kind: 'exit' };
 export type WorkerOutbound =
@@ -44,6 +45,8 @@ process.on('message', async (msg: Inbound) => {
     send({ kind: 'done', dir: msg.dir });
   } catch (err) {
     // an external trainer's refusal is a plain message; anything else, with its stack
-    send({ kind: 'failed', error: err instanceof TrainerError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    // refusals, bad input and the machine's failures (a full disk) are plain messages; a bug, with its stack
+    const plain = err instanceof TrainerError || err instanceof InputError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
+    send({ kind: 'failed', error: plain ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 });

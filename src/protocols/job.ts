@@ -116,13 +116,13 @@ export async function pretrainKey(spec: JobSpec): Promise<string | null> {
 export async function runJob(spec: JobSpec, final: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache = join(dirname(resolve(final)), '.cache', 'data'), policy: 'keep' | 'replace' = 'keep'): Promise<JobResult> {
   const dir = stageDir(resolve(final));
   try {
-    const result = await trainInto(spec, dir, datasets, cache, onStep, checkpointRoot, dataCache);
+    const result = await trainInto(spec, dir, resolve(final), datasets, cache, onStep, checkpointRoot, dataCache);
     sealDir(dir, 'result.json', storedResult(result, dir));
     publishDir(dir, resolve(final), policy);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const read = readJobResult(final, policy === 'keep');
+  const read = readJobResult(final, false);
   if (read.kind !== 'ok') throw new Error(`${final}: the run just written does not read back (${read.kind === 'damaged' ? read.why : 'missing'})`);
   return read.record;
 }
@@ -135,11 +135,11 @@ function storedResult(r: JobResult, dir: string): Omit<JobResult, 'dir'> {
   return { ...rest, scores };
 }
 
-async function trainInto(spec: JobSpec, dir: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache?: string): Promise<JobResult> {
+async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Record<string, Dataset>, cache: ExampleCache, onStep?: (s: StepInfo) => void, checkpointRoot?: string, dataCache?: string): Promise<JobResult> {
   if (spec.trainer !== undefined) {
     const protocol = await resolveProtocol(spec.protocol);
     const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
-    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache! });
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final });
   }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);

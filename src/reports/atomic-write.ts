@@ -25,7 +25,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 }
 
 /** Files a report folder of cft-bench holds one of (a folder with none of them is not replaced). */
-const REPORT_MARKERS = ['result.json', 'leaderboard.json', 'leaderboard.md', 'diff.json', 'summary.md'];
+const REPORT_MARKERS = ['result.json', 'leaderboard.json', 'leaderboard.md', 'diff.json', 'summary.md', 'dataset.json'];
 
 /**
  * Refuses an output folder that exists and is neither empty nor a cft-bench report: replacing
@@ -43,26 +43,53 @@ export function checkReplaceable(dir: string): void {
  * staged beside it, then swapped in. Returns the paths written.
  */
 export function writeReportFiles(dir: string, files: Record<string, string | Uint8Array>): string[] {
-  checkReplaceable(dir);
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  cleanStale(parent);
-  const stage = join(parent, `.${basename(dir)}.${tempTag()}.partial`);
+  const stage = stageFor(dir);
   try {
     for (const [name, content] of Object.entries(files)) {
       mkdirSync(dirname(join(stage, name)), { recursive: true });
       writeFileSync(join(stage, name), content);
     }
-    if (existsSync(dir)) {
-      const old = join(parent, `.${basename(dir)}.${tempTag()}.partial`);
-      renameSync(dir, old);
-      renameSync(stage, dir);
-      rmSync(old, { recursive: true, force: true });
-    } else renameSync(stage, dir);
+    swap(stage, dir);
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
   return Object.keys(files).map((name) => join(dir, name));
+}
+
+/**
+ * The same for a folder whose files are made by `fill(stage)` (e.g. an evaluation that writes
+ * its AVA files as it goes): `fill` writes into the staging folder it is given, then the whole
+ * folder is swapped in. Nothing is left if `fill` throws.
+ */
+export async function writeReportDir<T>(dir: string, fill: (stage: string) => Promise<T>): Promise<T> {
+  const stage = stageFor(dir);
+  try {
+    const out = await fill(stage);
+    swap(stage, dir);
+    return out;
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+function stageFor(dir: string): string {
+  checkReplaceable(dir);
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  cleanStale(parent);
+  const stage = join(parent, `.${basename(dir)}.${tempTag()}.partial`);
+  mkdirSync(stage);
+  return stage;
+}
+
+/** Puts the complete `stage` in place of `dir` (the old folder, if any, is moved aside first and removed). */
+function swap(stage: string, dir: string): void {
+  if (existsSync(dir)) {
+    const old = join(dirname(dir), `.${basename(dir)}.${tempTag()}.partial`);
+    renameSync(dir, old);
+    renameSync(stage, dir);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(stage, dir);
 }
 
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
 import { cleanStale, tempTag } from '../reports/atomic-write.js';
@@ -60,6 +60,8 @@ export interface ExternalTrainerOptions {
   readonly timeoutSeconds: number;
   /** Where exported datasets are kept between runs. */
   readonly dataCache: string;
+  /** Where `dir` (a staging folder) will be published: the request.json kept there names paths as they will be. */
+  readonly publishedAs?: string;
 }
 
 /** Exports `d` into <cache>/<name> once (temp dir + rename, so a concurrent run never sees half of it). */
@@ -171,6 +173,10 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   const requestPath = join(work, 'request.json');
   writeFileSync(requestPath, JSON.stringify(request, null, 2) + '\n');
   await runProcess(opts.command, requestPath, opts.timeoutSeconds);
+  if (opts.publishedAs !== undefined) {
+    const moved = (p: string) => join(resolve(opts.publishedAs!), relative(resolve(dir), p));
+    writeFileSync(requestPath, JSON.stringify({ ...request, plan: moved(request.plan), out: moved(request.out) }, null, 2) + '\n');
+  }
   const reportPath = join(work, 'out', 'report.json');
   const report = readReport(reportPath);
   const mismatch = consumptionMismatches(plan, report.consumed);

@@ -249,8 +249,14 @@ function withoutOptions(argv: readonly string[], drop: Readonly<Record<string, n
 export async function leaderboardCommand(files: string[], opts: { out?: string; json?: boolean }): Promise<number> {
   const docs = files.map((f) => {
     if (!existsSync(f)) throw new InputError(f, null, 'file not found');
-    const doc = JSON.parse(readFileSync(f, 'utf8')) as CompareDoc;
-    if (doc.kind !== 'compare') throw new InputError(f, null, `not a compare result (kind ${JSON.stringify(doc.kind)})`);
+    let doc: CompareDoc;
+    try {
+      doc = JSON.parse(readFileSync(f, 'utf8')) as CompareDoc;
+    } catch (err) {
+      throw new InputError(f, null, `not JSON (${(err as Error).message}); expected the result.json of \`cft-bench compare\``);
+    }
+    if (doc?.kind !== 'compare') throw new InputError(f, null, `not a compare result (kind ${JSON.stringify(doc?.kind)})`);
+    if (!Array.isArray(doc.leaderboard) || doc.leaderboard.some((r) => typeof r?.protocol !== 'string' || typeof r.mAP?.mean !== 'number')) throw new InputError(f, null, 'leaderboard: missing or malformed rows');
     return { source: basename(dirname(resolve(f))), doc };
   });
   const rows = mergeLeaderboards(docs);

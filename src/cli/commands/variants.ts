@@ -4,9 +4,9 @@
  * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
@@ -19,7 +19,7 @@ import { loadDatasets } from '../../protocols/job.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
 import { runProtocol } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
-import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
+import { writeFileAtomic, writeReportDir } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
 import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
 import { incomparable, readPairedSide, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
@@ -43,7 +43,12 @@ function localisation(name: string): LocalisationDataset {
 
 export async function exportCommand(opts: { model: string; onnx: string }): Promise<number> {
   if (!existsSync(join(opts.model, 'model.json'))) throw new InputError(join(opts.model, 'model.json'), null, 'file not found (--model is a directory written by `cft-bench train`)');
-  const trainer = Trainer.load(await loadBackend('auto'), opts.model);
+  let trainer: Trainer;
+  try {
+    trainer = Trainer.load(await loadBackend('auto'), opts.model);
+  } catch (err) {
+    throw new InputError(opts.model, null, `not a model written by \`cft-bench train\`: ${(err as Error).message}`);
+  }
   writeFileAtomic(opts.onnx, exportOnnx(trainer, VERSION));
   process.stdout.write(`wrote ${opts.onnx} (${CONTRACT.version}: clips [N,T,H,W,C] + boxes [N,R,4] -> scores [N,R,K])\n`);
   return 0;
@@ -57,13 +62,19 @@ export async function inferModel(model: string, benchmark: string, split: Split,
   const t0 = performance.now();
   const rows = await m.predict(examples);
   const clipsPerSecond = examples.length / ((performance.now() - t0) / 1e3);
-  const ev = await evaluatePredictions(dataset, split, rows, out);
-  const counts = dataset.trainCounts();
-  const groupOf = assignGroups(dataset.classes, counts, { kind: 'tertiles' });
-  const base = buildEvalResultDoc(ev.run, { rule: 'tertiles', countsSource: 'class-counts', countsPath: `${dataset.name} train counts`, note: null, groupOf, trainCounts: counts, scores: groupScores(ev.run.summary.classes, groupOf) }, 'exact', VERSION);
-  const { bytes, evidence } = evidenceSidecar(ev.run);
-  const doc: VariantResultDoc = { ...base, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split } };
-  writeReportFiles(out, { 'per_class.csv': await perClassCsv(doc), 'summary.md': evalSummaryMarkdown(doc, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(doc, null, 2) + '\n' });
+  // the AVA files evaluated and the reports, as one folder swapped in whole
+  const doc = await writeReportDir(out, async (stage) => {
+    const ev = await evaluatePredictions(dataset, split, rows, stage);
+    const counts = dataset.trainCounts();
+    const groupOf = assignGroups(dataset.classes, counts, { kind: 'tertiles' });
+    const base = buildEvalResultDoc(ev.run, { rule: 'tertiles', countsSource: 'class-counts', countsPath: `${dataset.name} train counts`, note: null, groupOf, trainCounts: counts, scores: groupScores(ev.run.summary.classes, groupOf) }, 'exact', VERSION);
+    const { bytes, evidence } = evidenceSidecar(ev.run);
+    const inputs = base.inputs.map((f) => ({ ...f, path: join(out, relative(stage, f.path)) })); // where they are once published
+    const d: VariantResultDoc = { ...base, inputs, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split } };
+    const files = { 'per_class.csv': await perClassCsv(d), 'summary.md': evalSummaryMarkdown(d, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(d, null, 2) + '\n' };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(stage, name), content);
+    return d;
+  });
   return { doc, clipsPerSecond };
 }
 
