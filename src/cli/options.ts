@@ -9,9 +9,9 @@ import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { parseSampler } from '../protocols/sampler.js';
 
-/** A finite number from `text` ('' and whitespace are not 0), or null. */
+/** A finite decimal number from `text` ('' is not 0, '0x10' is not 16), or null. */
 function finite(text: string): number | null {
-  if (text.trim() === '') return null;
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return null;
   const v = Number(text);
   return Number.isFinite(v) ? v : null;
 }
@@ -37,11 +37,11 @@ export function positive(opts: { zero?: boolean; max?: number } = {}): (text: st
   };
 }
 
-/** A comma-separated, non-empty list of finite numbers > 0 (duplicates are one value). */
+/** A comma-separated, non-empty list of learning rates: finite numbers > 0, at most 1000 (duplicates are one value). */
 export function positiveList(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidArgumentError('expected a comma-separated list of numbers > 0, with no empty entries.');
-  const one = positive();
+  const one = positive({ max: 1e3 });
   return [...new Set(parts.map(one))];
 }
 

@@ -11,7 +11,7 @@ import type { Split } from '../data/datasets.js';
 import type { RankedMatches } from '../metrics/bootstrap.js';
 import { apOfRanking } from '../metrics/average-precision.js';
 import { readKeyframeSidecar } from './keyframe-data.js';
-import type { EvalResultDoc } from './result-doc.js';
+import { EVAL_SCHEMA_VERSION, type EvalResultDoc } from './result-doc.js';
 
 /** An `infer` result: the eval document plus the variant (its evidence in a sidecar, as eval's). */
 export interface VariantResultDoc extends EvalResultDoc {
@@ -62,6 +62,8 @@ function checkShape(path: string, doc: PairedSide['doc']): void {
   };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) bad('(top level)', 'not an object');
   if (doc.kind !== 'frame-map') bad('kind', `${JSON.stringify(doc.kind)}, expected "frame-map" (a result of \`cft-bench eval\` or \`cft-bench infer\`)`);
+  if (doc.schemaVersion !== EVAL_SCHEMA_VERSION) bad('schemaVersion', `${JSON.stringify(doc.schemaVersion)}; this cft-bench reads ${EVAL_SCHEMA_VERSION} (rerun eval or infer with it)`);
+  if (typeof doc.grouping !== 'object' || doc.grouping === null || typeof doc.grouping.rule !== 'string') bad('grouping', 'missing or not {rule, countsSource}');
   if (!isScore(doc.mAP)) bad('mAP', `${JSON.stringify(doc.mAP)} is not a score in [0, 1]`);
   if (!Array.isArray(doc.perClass) || doc.perClass.length === 0) bad('perClass', 'missing or empty');
   const ids = new Set<number>();
