@@ -12,14 +12,26 @@ import { basename, dirname, join } from 'node:path';
 import { InputError } from '../data/input-error.js';
 
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const created = mkdirSync(dirname(path), { recursive: true });
   cleanStale(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
   try {
-    writeFileSync(tmp, content);
+    writeFile(tmp, content, path);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    if (created !== undefined) rmSync(created, { recursive: true, force: true }); // no empty folders left either
+    throw err;
+  }
+}
+
+/** writeFileSync, with `target` named in a failure that names no path (a write(2) of a full disk names none). */
+function writeFile(path: string, content: string | Uint8Array, target: string): void {
+  try {
+    writeFileSync(path, content);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e?.code === 'string' && e.path === undefined) e.path = target;
     throw err;
   }
 }
@@ -43,13 +55,16 @@ export function checkReplaceable(dir: string): void {
  * staged beside it, then swapped in. Returns the paths written.
  */
 export function writeReportFiles(dir: string, files: Record<string, string | Uint8Array>): string[] {
-  const stage = stageFor(dir);
+  const { stage, created } = stageFor(dir);
   try {
     for (const [name, content] of Object.entries(files)) {
       mkdirSync(dirname(join(stage, name)), { recursive: true });
-      writeFileSync(join(stage, name), content);
+      writeFile(join(stage, name), content, join(dir, name));
     }
     swap(stage, dir);
+  } catch (err) {
+    if (created !== undefined) rmSync(created, { recursive: true, force: true });
+    throw err;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -62,24 +77,28 @@ export function writeReportFiles(dir: string, files: Record<string, string | Uin
  * folder is swapped in. Nothing is left if `fill` throws.
  */
 export async function writeReportDir<T>(dir: string, fill: (stage: string) => Promise<T>): Promise<T> {
-  const stage = stageFor(dir);
+  const { stage, created } = stageFor(dir);
   try {
     const out = await fill(stage);
     swap(stage, dir);
     return out;
+  } catch (err) {
+    if (created !== undefined) rmSync(created, { recursive: true, force: true });
+    throw err;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
-function stageFor(dir: string): string {
+/** A staging folder beside `dir`, and the first parent folder made for it (removed again if the write fails). */
+function stageFor(dir: string): { stage: string; created: string | undefined } {
   checkReplaceable(dir);
   const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
+  const created = mkdirSync(parent, { recursive: true });
   cleanStale(parent);
   const stage = join(parent, `.${basename(dir)}.${tempTag()}.partial`);
   mkdirSync(stage);
-  return stage;
+  return { stage, created };
 }
 
 /** Puts the complete `stage` in place of `dir` (the old folder, if any, is moved aside first and removed). */
