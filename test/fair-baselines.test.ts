@@ -153,12 +153,15 @@ describe('fair baselines', { timeout: 240_000 }, () => {
     expect(doc.practice.headInit).toMatch(/zero weights/);
   });
 
-  it('compare: a protocol choosing an edge of the LR grid extends it for all, or fails naming the protocol', async () => {
+  it('compare: a protocol choosing an edge of the LR grid extends it for all, or reports with the edge flagged and exits 1', async () => {
     const dir = tempDir();
     const r = await cli(['compare', ...tiny, '--lr-grid', '0.003,0.006', '--lr-extend', '0', '--protocols', 'downstream-only', '--out', join(dir, 'edge')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LR grid too narrow \(0\.003, 0\.006, after 0 extension\(s\)\): downstream-only chose 0\.00[36], the grid's (lower|upper) edge/);
-    expect(existsSync(join(dir, 'edge', 'result.json'))).toBe(false);
+    const edge = readJson(join(dir, 'edge', 'result.json'));
+    expect(edge.lrEdge[0]).toMatch(/^downstream-only chose 0\.00[36]/);
+    expect(edge.tuning).toBeNull(); // an edge choice is no tuned LR to reuse
+    expect(readFileSync(join(dir, 'edge', 'leaderboard.md'), 'utf8')).toMatch(/LR grid too narrow/);
     const ok = await cli(['compare', ...tiny, '--lr-grid', '0.003,0.006', '--lr-extend', '3', '--protocols', 'downstream-only', '--out', join(dir, 'wide')]);
     if (ok.code === 0) {
       const doc = readJson(join(dir, 'wide', 'result.json'));

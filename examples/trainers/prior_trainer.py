@@ -13,13 +13,16 @@ import argparse, csv, hashlib, json, math, os, sys, time
 
 p = argparse.ArgumentParser()
 p.add_argument("request")
-p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report"])
+p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty"])
 args = p.parse_args()
 req = json.load(open(args.request))
 assert req["format"] == "cft-bench-trainer/1", req["format"]
 plan = json.load(open(req["plan"]))
 down = req["downstream"]
 ddir = req["data"][down]
+
+# which devices this run was given (compare --gpus sets CUDA_VISIBLE_DEVICES per worker); a line of the run's log
+print(f"prior_trainer: devices {os.environ.get('CUDA_VISIBLE_DEVICES', 'all')}", file=sys.stderr, flush=True)
 
 def read_rows(path):
     with open(path, newline="") as f:
@@ -50,8 +53,24 @@ for phase in plan["phases"]:
                         seen += 1
         # the "loss": cross-entropy of the current prior on this step's labels (a real trainer reports its own)
         total = sum(counts.values()) or 1
-        losses[phase["name"]].append(-math.log(max(counts.get(1, 0), 1) / total))
+        loss = -math.log(max(counts.get(1, 0), 1) / total)
+        if args.mode == "diverge" and len(losses[phase["name"]]) >= 2:
+            loss = float("nan")  # misbehave: the loss stops being a number
+        losses[phase["name"]].append(loss)
+        if args.mode == "chatty":
+            print(f"step {len(losses[phase['name']])}: a line on stdout that is not cft-bench's", flush=True)
+        # progress for cft-bench (contract section 2): one line on stdout or stderr
+        print("cft-bench-progress " + json.dumps({"phase": phase["name"], "step": len(losses[phase["name"]]), "steps": len(phase["steps"]), "loss": loss if math.isfinite(loss) else None}), flush=True)
+        if not math.isfinite(loss):
+            break
     consumed[phase["name"]] = {d: {"examples": n, "idsSha256": h.hexdigest()} for d, (h, n) in digests.items()}
+    if args.mode == "diverge":
+        # a diverged run: say so (status) and stop; json.dump writes the NaN as a bare NaN, which cft-bench reads
+        json.dump({"format": "cft-bench-trainer/1", "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
+                   "status": "diverged", "diverged": {"phase": phase["name"], "step": len(losses[phase["name"]])},
+                   "losses": losses, "consumed": consumed, "upstreamAccuracy": {}, "predictions": {}},
+                  open(os.path.join(req["out"], "report.json"), "w"))
+        sys.exit(0)
 
 if args.mode == "crash":
     print("prior_trainer: crashing on purpose", file=sys.stderr)
@@ -84,6 +103,7 @@ if args.mode != "no-report":
     json.dump({
         "format": "cft-bench-trainer/1",
         "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
+        "practice": {"model": "class prior x the detector's score; no weights, no optimizer"},
         "losses": losses,
         "consumed": consumed,
         "upstreamAccuracy": upstream_accuracy,

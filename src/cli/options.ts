@@ -37,11 +37,11 @@ export function positive(opts: { zero?: boolean; max?: number } = {}): (text: st
   };
 }
 
-/** A comma-separated, non-empty list of learning rates: finite numbers > 0, at most 1000 (duplicates are one value). */
+/** A comma-separated, non-empty list of learning rates: finite numbers > 0, at most 1,000,000 (duplicates are one value). */
 export function positiveList(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidArgumentError('expected a comma-separated list of numbers > 0, with no empty entries.');
-  const one = positive({ max: 1e3 });
+  const one = positive({ max: 1e6 });
   return [...new Set(parts.map(one))];
 }
 

@@ -48,8 +48,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--upstream <names>', 'upstream set(s), comma-separated', nameList, ['synth-kinetics'])
     .option('--protocol <name|path>', 'cofinetune | pretrain-finetune | linear-probe-finetune | downstream-only | multi-cofinetune | ./my-protocol.js', 'cofinetune')
     .option('--steps <n>', 'total optimizer steps (1/3 downstream, 2/3 upstream examples; at most 1,000,000: the plan is held in memory)', integer(3, 1e6), 3000)
-    .option('--lr <lr>', 'peak learning rate (warmup 5% + cosine)', positive({ max: 1e3 }), 0.003)
-    .option('--pretrain-lr <lr>', 'peak learning rate of upstream pretraining phases', positive({ max: 1e3 }), 0.003)
+    .option('--lr <lr>', 'peak learning rate (warmup 5% + cosine)', positive({ max: 1e6 }), 0.003)
+    .option('--pretrain-lr <lr>', 'peak learning rate of upstream pretraining phases', positive({ max: 1e6 }), 0.003)
     .option('--sampler <name>', 'weighted-without-replacement | proportional | temperature=T | uniform | mixed-batch', sampler, 'weighted-without-replacement')
     .option('--batch <n>', 'batch size', integer(1, 65536), 32)
     .option('--seed <n>', 'training seed (initialisation and sampling)', integer(0, 2 ** 31 - 1), 0)
@@ -78,7 +78,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--lr-grid <lrs>', 'learning rates tried for every protocol (default 0.0015,0.003,0.006; --quick 0.003)', positiveList)
     .option('--lr-from <file|none>', 'run each protocol at the LR tuned by an earlier compare (its tuned-lr.json); default: baselines/tuned-lr.json when it was tuned for this setting, else search --lr-grid', path)
     .option('--lr-extend <n>', 'times the grid may be extended ×2 past an edge a protocol chose (0: fail at once)', integer(0, 20), 2)
-    .option('--pretrain-lr <lr>', 'fixed LR of upstream pretraining phases', positive({ max: 1e3 }), 0.003)
+    .option('--pretrain-lr <lr>', 'fixed LR of upstream pretraining phases', positive({ max: 1e6 }), 0.003)
     .option('--sampler <name>', 'weighted-without-replacement | proportional | temperature=T | uniform | mixed-batch', sampler, 'weighted-without-replacement')
     .option('--batch <n>', 'batch size', integer(1, 65536), 32)
     .option('--workers <n>', 'parallel training processes (tfjs-wasm is single-threaded)', integer(1, 64), 2)
@@ -92,6 +92,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--shard <I/N|auto>', 'run only shard I of N of the protocol × seed × LR matrix into --cache (auto: from SLURM_ARRAY_TASK_ID/COUNT, JOB_COMPLETION_INDEX with CFT_BENCH_SHARDS, or CFT_BENCH_SHARD)')
     .option('--merge', 'write the leaderboard from the cache alone (after every shard finished); exit 1 naming missing runs')
     .option('--cache <dir>', 'results cache shared by shards (runs and pretraining checkpoints; default <out>/../.cache)', outDir)
+    .option('--fresh', 'redo every run and pretraining the cache holds from before this command (e.g. after changing something the trainer command does not name); the old ones are set aside, not deleted')
+    .option('--gpus <ids>', 'give worker process i the device(s) ids[i mod n] as CUDA_VISIBLE_DEVICES (e.g. 0,1 with --workers 2)', nameList)
     .action(async (opts) => {
       const { compareCommand } = await import('./commands/compare.js');
       setExit(await compareCommand(opts, process.argv.slice(2)));
@@ -176,7 +178,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--dir <dir>', 'baselines directory', outDir, 'baselines')
     .option('--protocol <name>', 'training protocol', path, 'cofinetune')
     .option('--steps <n>', 'training steps (1/3 downstream)', integer(3, 1e6), 1500)
-    .option('--lr <lr>', 'peak learning rate', positive({ max: 1e3 }), 0.003)
+    .option('--lr <lr>', 'peak learning rate', positive({ max: 1e6 }), 0.003)
     .option('--seed <n>', 'training seed', integer(0, 2 ** 31 - 1), 0)
     .action(async (opts) => {
       const { baselineUpdateCommand } = await import('./commands/variants.js');

@@ -20,6 +20,7 @@
  */
 import type { LocalisationDataset } from '../data/datasets.js';
 import { InputError } from '../data/input-error.js';
+import type { ExternalJobResult, ExternalTrainerSpec } from '../trainers/external-trainer.js';
 import { assignGroups } from '../metrics/class-groups.js';
 import { bootstrapMean, pairedBootstrap, rankMatches, type Interval, type RankedMatches } from '../metrics/bootstrap.js';
 import { evaluateFiles } from '../metrics/evaluator.js';
@@ -59,8 +60,12 @@ export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | '
   readonly quick: boolean;
   /** Run each protocol at this LR (from an earlier search, tuned-lr.ts) instead of searching the grid. */
   readonly tunedLr?: TunedLrs;
+  /** Device ids dealt to the worker processes in turn (CUDA_VISIBLE_DEVICES); none: as the environment has it. */
+  readonly gpus?: readonly string[];
+  /** Cached runs made before this time are redone (`--fresh`). */
+  readonly freshBefore?: number;
   /** An external trainer for every run (external-trainer.ts); absent: the built-in tfjs trainer. */
-  readonly trainer?: { readonly command: string; readonly timeoutSeconds: number };
+  readonly trainer?: ExternalTrainerSpec;
 }
 
 /** LRs tuned by an earlier compare: where from, and protocol name → LR. */
@@ -136,8 +141,10 @@ export interface CompareDoc {
   readonly lrSource: string;
   /** This comparison's LR search, for reuse (null: LRs were not searched here, or one LR only). */
   readonly tuning: TunedLrDoc | null;
-  /** The training practice every protocol got (head init, optimizer, schedule, LR selection). */
-  readonly practice: typeof TRAINING_PRACTICE;
+  /** The training practice every protocol got (head init, optimizer, schedule, LR selection): the built-in trainer's, what an external trainer declared, or null (not declared). */
+  readonly practice: Readonly<Record<string, string | number>> | null;
+  /** Whose practice that is, in words. */
+  readonly practiceSource: string;
   /** Sanity-guard warnings in plain words (empty: none fired). */
   readonly sanity: string[];
   readonly groups: Record<string, { ids: number[]; names: string[] }>;
@@ -150,6 +157,8 @@ export interface CompareDoc {
   readonly diverged: { protocol: string; seed: number; lr: number; phase: string; step: number; loss: string }[];
   /** Protocols with no score (diverged at every LR for some seed): the comparison is incomplete (exit 1). */
   readonly unscored: string[];
+  /** Protocols whose chosen LR is still an edge of the grid after every extension allowed (exit 1; the report flags them). */
+  readonly lrEdge: string[];
   readonly runs: { protocol: string; seed: number; lr: number; hash: string; valMAP: number | null; testMAP: number | null; selected: boolean; ledger: JobResult['ledger']; dir: string }[];
 }
 
@@ -209,17 +218,19 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   const checkpointRoot = join(dirname(cacheDir), 'pretrain');
   // a shard runs its share, then goes on (LR selection, grid extension) only once every run is cached
   const runMatrix = async (all: JobSpec[]): Promise<JobResult[]> => {
-    if (mode.kind === 'shard') await runJobs(await shareOf(all, mode.shard), cacheDir, cfg.workers, events, checkpointRoot);
+    const run = { ...(cfg.gpus !== undefined ? { gpus: cfg.gpus } : {}), ...(cfg.freshBefore !== undefined ? { freshBefore: cfg.freshBefore } : {}) };
+    if (mode.kind === 'shard') await runJobs(await shareOf(all, mode.shard), cacheDir, cfg.workers, events, checkpointRoot, run);
     if (mode.kind !== 'all') {
       const missing = all.filter((s) => readJobResult(join(cacheDir, jobHash(s))).kind !== 'ok');
       if (missing.length > 0) throw new MatrixIncomplete(missing, all.length);
     }
-    return runJobs(all, cacheDir, cfg.workers, events, checkpointRoot);
+    return runJobs(all, cacheDir, cfg.workers, events, checkpointRoot, run);
   };
   let grid = [...new Set(cfg.lrGrid)].sort((a, b) => a - b);
   let specs: JobSpec[] = [];
   let results: JobResult[] = [];
   let chosenLr = new Map<string, number>();
+  let lrEdge: string[] = []; // protocols still on an edge after every extension allowed
   // a diverged run has no val mAP: its LR is not eligible (-Infinity, never chosen over a trained one)
   const meanVal = (pi: number, lr: number) => results.filter((_, i) => specs[i]!.protocol === cfg.protocols[pi] && specs[i]!.lr === lr).reduce((a, r) => a + (r.diverged === null ? r.scores.val!.mAP : -Infinity), 0) / cfg.seeds;
   for (let extensions = 0; ; extensions++) {
@@ -234,8 +245,9 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     const high = trained.filter(([, lr]) => lr === grid[grid.length - 1]).map(([p]) => p);
     if (low.length === 0 && high.length === 0) break;
     if (extensions >= cfg.lrExtend) {
-      const edge = [...low.map((p) => `${p} chose ${grid[0]}, the grid's lower edge`), ...high.map((p) => `${p} chose ${grid[grid.length - 1]}, the grid's upper edge`)];
-      throw new CompareError(`LR grid too narrow (${grid.join(', ')}, after ${extensions} extension(s)): ${edge.join('; ')}. Widen --lr-grid or allow more --lr-extend.`);
+      // the report is still written (hours of results), its LR choices flagged; compare exits 1
+      lrEdge = [...low.map((p) => `${p} chose ${grid[0]}, the grid's lower edge`), ...high.map((p) => `${p} chose ${grid[grid.length - 1]}, the grid's upper edge`)];
+      break;
     }
     if (low.length > 0) grid = [grid[0]! / 2, ...grid];
     if (high.length > 0) grid = [...grid, grid[grid.length - 1]! * 2];
@@ -352,6 +364,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   }
 
   const sanity = [
+    ...(lrEdge.length > 0 ? [`LR grid too narrow (${grid.join(', ')}, after ${cfg.lrExtend} extension(s)): ${lrEdge.join('; ')}. Their best LR may lie outside the grid: widen --lr-grid or allow more --lr-extend before reading these rows.`] : []),
     ...unscored.map((p) => `${p.name} diverged (loss not finite) at every LR tried for at least one seed: it has no score and is not ranked — see the diverged runs.`),
     ...sanityWarnings(scored, leaderboard, selected),
   ];
@@ -361,7 +374,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
       : grid.length > 1
         ? 'one LR per protocol selected on val from the same grid'
         : 'one LR for all (not tuned)';
-  const tuning = tuned === undefined && grid.length > 1 ? tunedLrDoc(cfg, command, grid, chosenLr, (p, lr) => meanVal(protocols.findIndex((q) => q.name === p), lr)) : null;
+  const tuning = tuned === undefined && grid.length > 1 && lrEdge.length === 0 ? tunedLrDoc(cfg, command, grid, chosenLr, (p, lr) => meanVal(protocols.findIndex((q) => q.name === p), lr)) : null;
   return {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     kind: 'compare',
@@ -372,7 +385,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     lrGrid: tuned !== undefined ? tuned.grid : grid,
     lrSource,
     tuning,
-    practice: TRAINING_PRACTICE,
+    ...practiceOf(cfg, results),
     sanity,
     groups: Object.fromEntries(Object.entries(groupIds).map(([g, ids]) => [g, { ids, names: ids.map((id) => name.get(id)!) }])),
     trainCounts: Object.fromEntries([...counts].map(([id, n]) => [name.get(id)!, n])),
@@ -382,12 +395,25 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     perClass,
     diverged,
     unscored: unscored.map((p) => p.name),
+    lrEdge,
     runs: specs.map((s, i) => {
       const r = results[i]!;
       const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)?.some((x) => x.hash === r.hash) ?? false;
       return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, dir: r.dir };
     }),
   };
+}
+
+/**
+ * The practice a report may state: the built-in trainer's own, or — for an external trainer —
+ * only what that trainer declared in its report (never ours), with LR selection, which is ours.
+ */
+function practiceOf(cfg: CompareConfig, results: readonly JobResult[]): Pick<CompareDoc, 'practice' | 'practiceSource'> {
+  if (cfg.trainer === undefined) return { practice: TRAINING_PRACTICE, practiceSource: 'the built-in trainer; every protocol alike' };
+  const t = (results.find((r) => (r as ExternalJobResult).trainer !== undefined) as ExternalJobResult | undefined)?.trainer;
+  const who = t !== undefined ? `${t.name} ${t.version}` : `\`${cfg.trainer.command}\``;
+  if (t?.practice == null) return { practice: null, practiceSource: `not declared by the trainer ${who}` };
+  return { practice: { ...t.practice, lrSelection: TRAINING_PRACTICE.lrSelection }, practiceSource: `as declared by the trainer ${who}; LR selection by cft-bench` };
 }
 
 /** A phase's first losses above this multiple of a from-scratch start fire the guard. */

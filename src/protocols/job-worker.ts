@@ -6,7 +6,7 @@
 import type { Dataset } from '../data/datasets.js';
 import { loadDatasets, runJob, type JobSpec } from './job.js';
 import { ExampleCache } from './runner.js';
-import { TrainerError } from '../trainers/external-trainer.js';
+import { TrainerError } from '../trainers/trainer-error.js';
 import { InputError } from '../data/input-error.js';
 
 type Inbound = { kind: 'job'; spec: JobSpec; dir: string; checkpointRoot?: string; dataCache?: string } | { kind: 'exit' };

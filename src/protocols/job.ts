@@ -10,7 +10,7 @@ import { embeddedDataset } from '../data/benchmarks.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
-import { runExternalJob } from '../trainers/external-trainer.js';
+import { runExternalJob, type ExternalTrainerSpec } from '../trainers/external-trainer.js';
 import { trainingPlan } from './training-plan.js';
 import type { Ledger } from './ledger.js';
 import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
@@ -37,7 +37,7 @@ export interface JobSpec {
   /** cft-bench version + a hash of its code: cached results never outlive a code change. */
   readonly codeVersion: string;
   /** An external trainer (external-trainer.ts) instead of the built-in one; absent: built in. */
-  readonly trainer?: { readonly command: string; readonly timeoutSeconds: number };
+  readonly trainer?: ExternalTrainerSpec;
 }
 
 export interface SplitScore {
@@ -72,8 +72,8 @@ const canonical = canonicalJson;
 
 /** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
 export function jobHash(spec: JobSpec): string {
-  // the trainer's command is part of the key; how long we are willing to wait for it is not
-  const keyed = spec.trainer === undefined ? spec : { ...spec, trainer: { command: spec.trainer.command } };
+  // the trainer's command and the files it names are part of the key; how long we wait for it is not
+  const keyed = spec.trainer === undefined ? spec : { ...spec, trainer: { command: spec.trainer.command, files: spec.trainer.files } };
   return createHash('sha256').update(canonical(keyed)).digest('hex').slice(0, 20);
 }
 
@@ -139,7 +139,14 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
   if (spec.trainer !== undefined) {
     const protocol = await resolveProtocol(spec.protocol);
     const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
-    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final });
+    const offsets = plan.phases.map((_, i) => plan.phases.slice(0, i).reduce((s, p) => s + p.steps.length, 0));
+    const total = plan.phases.reduce((s, p) => s + p.steps.length, 0);
+    const onProgress = (p: { phase: string; step: number; steps: number; loss: number }) => {
+      const at = plan.phases.findIndex((ph) => ph.name === p.phase);
+      if (at >= 0) onStep?.({ phase: p.phase, step: p.step, steps: p.steps, loss: p.loss, done: Math.min(total, offsets[at]! + p.step), total });
+    };
+    const label = `[${spec.protocol} s${spec.seed} lr${spec.lr}]`;
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final, label, onProgress });
   }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);

@@ -11,7 +11,7 @@
  * worker is left with a long job at the end while the other idles.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { jobHash, pretrainKey, readJobResult, type JobResult, type JobSpec } from './job.js';
@@ -36,11 +36,21 @@ export interface SchedulerEvents {
  * A job-worker process. CFT_BENCH_THREADS (the external-trainer contract's CPU-thread hint) is
  * cores / workers unless the user set it: N multi-threaded trainers on N cores oversubscribe.
  */
-function startWorker(workers: number): ChildProcess {
+function startWorker(workers: number, gpu: string | undefined): ChildProcess {
   const isTs = import.meta.url.endsWith('.ts');
   const entry = new URL(isTs ? './job-worker.ts' : './job-worker.js', import.meta.url);
   const threads = process.env['CFT_BENCH_THREADS'] || String(Math.max(1, Math.floor(availableParallelism() / workers)));
-  return fork(entry, [], { execArgv: isTs ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CFT_BENCH_THREADS: threads } });
+  // --gpus: each worker (and the trainer it runs) sees only its own device(s)
+  const env = { ...process.env, CFT_BENCH_THREADS: threads, ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}) };
+  // stdout is the parent's result channel (--json): a worker's output goes to stderr
+  return fork(entry, [], { execArgv: isTs ? ['--import', 'tsx'] : [], stdio: ['ignore', process.stderr, 'inherit', 'ipc'], env });
+}
+
+export interface RunOptions {
+  /** Device ids (CUDA_VISIBLE_DEVICES values) dealt to the workers in turn. */
+  readonly gpus?: readonly string[];
+  /** Cached runs and checkpoints written before this time (ms since the epoch) are set aside and redone (`--fresh`). */
+  readonly freshBefore?: number;
 }
 
 /** Steps of a job (for ordering and progress): its budget, downstream only for downstream-only. */
@@ -48,19 +58,24 @@ export function jobSteps(s: Pick<JobSpec, 'protocol' | 'budget' | 'batch'>): num
   return (s.budget.downstream + (s.protocol === 'downstream-only' ? 0 : s.budget.upstream)) / s.batch;
 }
 
-/** A cached run, verified; a damaged one is set aside (sealed-dir.ts quarantine) and reads as not cached. */
-function cachedResult(dir: string): JobResult | null {
+/** A cached run, verified; a damaged one is set aside (sealed-dir.ts quarantine) and reads as not cached; so is one older than `freshBefore`. */
+function cachedResult(dir: string, freshBefore?: number): JobResult | null {
   const state = readJobResult(dir);
   if (state.kind === 'damaged') quarantine(dir, state.why);
+  if (state.kind === 'ok' && freshBefore !== undefined && statSync(join(dir, 'result.json')).mtimeMs < freshBefore) {
+    quarantine(dir, 'made before this --fresh compare');
+    return null;
+  }
   return state.kind === 'ok' ? state.record : null;
 }
 
-export async function runJobs(specs: readonly JobSpec[], cacheDir: string, workers: number, events: SchedulerEvents = {}, checkpointRoot?: string): Promise<JobResult[]> {
+export async function runJobs(specs: readonly JobSpec[], cacheDir: string, workers: number, events: SchedulerEvents = {}, checkpointRoot?: string, opts: RunOptions = {}): Promise<JobResult[]> {
+  const fresh = opts.freshBefore;
   const results = new Map<string, JobResult>();
   const pending: JobSpec[] = [];
   for (const spec of specs) {
     const hash = jobHash(spec);
-    const cached = cachedResult(join(cacheDir, hash));
+    const cached = cachedResult(join(cacheDir, hash), fresh);
     if (cached !== null) {
       results.set(hash, cached);
       events.onCached?.(spec, cached);
@@ -70,6 +85,12 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
   events.onPlan?.(pending, results.size);
   const keys = new Map<JobSpec, string | null>();
   for (const s of pending) keys.set(s, checkpointRoot === undefined ? null : await pretrainKey(s));
+  if (fresh !== undefined) {
+    for (const k of new Set(keys.values())) {
+      const ckpt = k === null ? null : join(checkpointRoot!, k);
+      if (ckpt !== null && existsSync(ckpt) && statSync(ckpt).mtimeMs < fresh) quarantine(ckpt, 'made before this --fresh compare');
+    }
+  }
   const claimed = new Set<string>(); // pretraining keys being trained by a running job
   const locks = new Map<JobSpec, () => void>(); // runs this process claimed in the shared cache
   let wake: () => void = () => undefined;
@@ -96,7 +117,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
         const dir = join(cacheDir, jobHash(s));
         const release = claim(dir);
         if (release === null) continue; // another process is making it
-        const done = cachedResult(dir); // finished by another process since we looked
+        const done = cachedResult(dir, fresh); // finished by another process since we looked
         if (done !== null) {
           release();
           pending.splice(i--, 1);
@@ -116,7 +137,8 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
     }
   };
   const failures: string[] = [];
-  const pool = Array.from({ length: Math.min(workers, pending.length) }, () => startWorker(Math.min(workers, pending.length)));
+  const gpus = opts.gpus ?? [];
+  const pool = Array.from({ length: Math.min(workers, pending.length) }, (_, w) => startWorker(Math.min(workers, pending.length), gpus.length > 0 ? gpus[w % gpus.length] : undefined));
   try {
     await Promise.all(
       pool.map(async (child, w) => {
@@ -141,7 +163,7 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
           const key = keys.get(spec)!;
           if (outcome.kind !== 'done' && key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key); // another job may train it
           signal();
-          const r = outcome.kind === 'done' ? cachedResult(dir) : null;
+          const r = outcome.kind === 'done' ? cachedResult(dir) : null; // just made: not subject to --fresh
           if (r !== null) {
             results.set(r.hash, r);
             events.onDone?.(spec, w, r);

@@ -30,11 +30,12 @@ export interface Seal {
   readonly content: string;
 }
 
-/** JSON with object keys sorted at every level: equal data, equal text. */
+/** JSON with object keys sorted at every level: equal data, equal text (undefined members left out, as JSON does). */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -57,7 +58,9 @@ function filesUnder(dir: string, skip: string): string[] {
 /** Writes `record` (plus its seal) as `dir/<name>`: call last, when every other file is in place. */
 export function sealDir<T extends object>(dir: string, name: string, record: T): T & { integrity: Seal } {
   const files = Object.fromEntries(filesUnder(dir, name).map((f) => [f, sha256(readFileSync(join(dir, f)))]));
-  const sealed = { ...record, integrity: { files, content: sha256(canonicalJson(record)) } };
+  // sealed as it will read back (JSON has no undefined, NaN or Infinity)
+  const plain = JSON.parse(JSON.stringify(record)) as T;
+  const sealed = { ...plain, integrity: { files, content: sha256(canonicalJson(plain)) } };
   writeFileAtomic(join(dir, name), JSON.stringify(sealed, null, 2) + '\n');
   return sealed;
 }

@@ -44,7 +44,7 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push(`Command: \`${command}\``, '');
   out.push(
     `Budget (${c.budgetMode}): ${c.budget.downstream} ${c.downstream} examples, ${c.budget.upstream} upstream examples; batch ${c.batch}; sampler ${c.sampler}; ` +
-      `${c.seeds} seed(s); ${c.tunedLr !== undefined ? `LRs: ${doc.lrSource}` : `LR grid ${doc.lrGrid.join(', ')}${doc.lrGrid.length !== c.lrGrid.length ? ` (extended from ${c.lrGrid.join(', ')}: a protocol chose an edge)` : ''}`} (pretraining LR ${c.pretrainLr}); backend ${c.backend}; code ${c.codeVersion}.`,
+      `${c.seeds} seed(s); ${c.tunedLr !== undefined ? `LRs: ${doc.lrSource}` : `LR grid ${doc.lrGrid.join(', ')}${doc.lrGrid.length !== c.lrGrid.length ? ` (extended from ${c.lrGrid.join(', ')}: a protocol chose an edge)` : ''}`} (pretraining LR ${c.pretrainLr}); ${c.trainer !== undefined ? `trainer \`${mdEscape(c.trainer.command)}\` (${Object.entries(c.trainer.files).map(([f, h]) => `${mdEscape(f)} sha256 ${h.slice(0, 12)}…`).join(', ') || 'no file named'}), each run's backend below` : `backend ${c.backend}`}; code ${c.codeVersion}.`,
     '',
   );
   if (doc.sanity.length > 0) {
@@ -71,8 +71,9 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
       '',
     );
   }
-  out.push('## Training practice (every protocol alike)', '');
-  out.push(mdTable(['choice', 'value'], Object.entries(doc.practice).map(([k, v]) => [k, mdEscape(String(v))])), '');
+  out.push(`## Training practice (${doc.practiceSource ?? 'the built-in trainer; every protocol alike'})`, '');
+  if (doc.practice === null) out.push('The trainer did not declare its practice (report.json `practice`): what its heads, optimizer and schedule were is not known to cft-bench.', '');
+  else out.push(mdTable(['choice', 'value'], Object.entries(doc.practice).map(([k, v]) => [k, mdEscape(String(v))])), '');
   if (doc.sanity.length === 0) out.push('Sanity checks: no transfer protocol below downstream-only, no phase starting far above a from-scratch loss.', '');
   out.push('## Groups', '');
   out.push(mdTable(['group', 'classes (train count)'], Object.entries(doc.groups).filter(([g]) => g !== 'overall').map(([g, v]) => [g, v.names.map((n) => `${mdEscape(n)} (${doc.trainCounts[n]})`).join(', ')])), '');

@@ -11,8 +11,9 @@
  * predictions (the evaluator's `path:line` message).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
 import { cleanStale, tempTag } from '../reports/atomic-write.js';
@@ -20,11 +21,14 @@ import { InputError } from '../data/input-error.js';
 import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
 import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
+import type { Divergence } from '../protocols/runner.js';
 import { trainerCommand } from './torch-trainer.js';
 
 export const TRAINER_CONTRACT = 'cft-bench-trainer/1';
 
-export class TrainerError extends Error {}
+import { TrainerError } from './trainer-error.js';
+
+export { TrainerError };
 
 /** What cft-bench hands the trainer (request.json, the trainer's only argument). */
 export interface TrainerRequest {
@@ -52,12 +56,28 @@ export interface TrainerReport {
   readonly upstreamAccuracy: Readonly<Record<string, number>>;
   /** Split → AVA-format predictions CSV (relative to out, or absolute). */
   readonly predictions: Readonly<Partial<Record<Split, string>>>;
+  /** `diverged`: the loss stopped being finite (training stopped; no predictions needed). Absent: `ok`. */
+  readonly status?: 'ok' | 'diverged';
+  /** With status diverged: where. */
+  readonly diverged?: { readonly phase: string; readonly step: number };
+  /** The training practice this trainer applies (head init, optimizer, schedule, …), in its own words: reports show it, never the built-in one. */
+  readonly practice?: Readonly<Record<string, string>>;
 }
 
-export interface ExternalTrainerOptions {
+/** An external trainer as a run's spec names it: what runs, how long we wait, and what defines it (its files' sha256). */
+export interface ExternalTrainerSpec {
   /** Shell command; request.json's path is appended as its last argument. */
   readonly command: string;
+  /** 0: no limit. */
   readonly timeoutSeconds: number;
+  /** Path → sha256 of the files the command names (trainer-identity.ts): part of the run's cache key. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export interface ExternalTrainerOptions extends ExternalTrainerSpec {
+  /** Prefix of the trainer's output lines on stderr (which run they belong to). */
+  readonly label?: string;
+  readonly onProgress?: (p: TrainerProgress) => void;
   /** Where exported datasets are kept between runs. */
   readonly dataCache: string;
   /** Where `dir` (a staging folder) will be published: the request.json kept there names paths as they will be. */
@@ -91,11 +111,42 @@ const killGroup = (pid: number) => {
 };
 process.once('exit', () => running.forEach(killGroup));
 
-function runProcess(command: string, request: string, timeoutSeconds: number): Promise<void> {
+/** A line a trainer prints to report progress (docs/external-trainer.md §2): `cft-bench-progress {"phase":…,"step":…,"steps":…,"loss":…}`. */
+export const PROGRESS_PREFIX = 'cft-bench-progress ';
+
+export interface TrainerProgress {
+  readonly phase: string;
+  readonly step: number;
+  readonly steps: number;
+  readonly loss: number;
+}
+
+/**
+ * Runs the trainer. Its stdout and stderr never reach cft-bench's stdout (which `--json` keeps
+ * for the result): every line goes to `log` and to stderr behind `label`; progress lines are
+ * parsed and handed to `onProgress` instead.
+ */
+function runProcess(command: string, request: string, timeoutSeconds: number, log: string, label: string, onProgress?: (p: TrainerProgress) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     // its own process group, so the whole tree it starts (torchrun and its ranks) can be killed at once
-    const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     if (child.pid !== undefined) running.add(child.pid);
+    const logFd = openSync(log, 'a');
+    const lineOf = (text: string) => {
+      writeSync(logFd, text + '\n');
+      if (text.startsWith(PROGRESS_PREFIX)) {
+        try {
+          const p = JSON.parse(text.slice(PROGRESS_PREFIX.length)) as TrainerProgress;
+          onProgress?.({ ...p, loss: typeof p.loss === 'number' ? p.loss : NaN });
+          return;
+        } catch {
+          /* not a progress line after all: shown as output */
+        }
+      }
+      process.stderr.write(`${label} ${text}\n`);
+    };
+    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', lineOf);
+    const closed = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise((r) => s.once('close', r))));
     const timer =
       timeoutSeconds > 0
         ? setTimeout(() => {
@@ -104,26 +155,49 @@ function runProcess(command: string, request: string, timeoutSeconds: number): P
           }, timeoutSeconds * 1000)
         : undefined;
     child.on('error', (err) => (clearTimeout(timer), reject(new TrainerError(`trainer \`${command}\` could not start: ${err.message}`))));
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       clearTimeout(timer);
       if (child.pid !== undefined) running.delete(child.pid);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]); // every line logged before the outcome is read (unless a leftover child holds the pipes)
+      closeSync(logFd);
       if (code === 0) resolvePromise();
       else reject(new TrainerError(`trainer \`${command}\` exited with ${code !== null ? `code ${code}` : `signal ${signal}`}`));
     });
   });
 }
 
+/**
+ * JSON as Python's json.dump writes it for a diverged run: bare NaN, Infinity and -Infinity
+ * (not JSON) read as null — a non-finite loss — instead of failing the whole report.
+ */
+export function parseTrainerJson(text: string): unknown {
+  return JSON.parse(text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity\b|\bNaN\b/g, (m) => (m.startsWith('"') ? m : 'null')));
+}
+
 function readReport(path: string): TrainerReport {
   if (!existsSync(path)) throw new TrainerError(`${path}: the trainer exited 0 but wrote no report`);
   let r: TrainerReport;
   try {
-    r = JSON.parse(readFileSync(path, 'utf8')) as TrainerReport;
+    r = parseTrainerJson(readFileSync(path, 'utf8')) as TrainerReport;
   } catch (err) {
     throw new TrainerError(`${path}: not JSON (${(err as Error).message})`);
   }
   if (r?.format !== TRAINER_CONTRACT) throw new TrainerError(`${path}: format ${JSON.stringify(r?.format)}, expected ${TRAINER_CONTRACT}`);
   for (const k of ['trainer', 'losses', 'consumed', 'upstreamAccuracy', 'predictions'] as const) if (typeof r[k] !== 'object' || r[k] === null) throw new TrainerError(`${path}: missing '${k}'`);
+  if (r.status !== undefined && r.status !== 'ok' && r.status !== 'diverged') throw new TrainerError(`${path}: status ${JSON.stringify(r.status)}, expected "ok" or "diverged"`);
+  if (r.practice !== undefined && (typeof r.practice !== 'object' || r.practice === null || Object.values(r.practice).some((v) => typeof v !== 'string'))) throw new TrainerError(`${path}: practice must map choices to text`);
   return r;
+}
+
+/** Where a run diverged: the trainer's word, or the first non-finite loss it reported. Null: it did not. */
+function divergence(plan: TrainingPlan, r: TrainerReport): Divergence | null {
+  for (const phase of plan.phases) {
+    const l = r.losses[phase.name];
+    const at = Array.isArray(l) ? l.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x)) : -1;
+    if (at >= 0) return { phase: phase.name, step: at + 1, loss: String(l![at] ?? 'NaN') };
+  }
+  if (r.status === 'diverged') return { phase: r.diverged?.phase ?? '?', step: r.diverged?.step ?? 0, loss: 'NaN' };
+  return null;
 }
 
 /** Differences between the ids the trainer says it consumed and the plan's ledger (empty: none). */
@@ -146,7 +220,7 @@ function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<
   const firstLoss: Record<string, Record<string, number>> = {};
   for (const phase of plan.phases) {
     const l = losses[phase.name];
-    if (!Array.isArray(l) || l.length !== phase.steps.length || l.some((x) => typeof x !== 'number')) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps.length} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
+    if (!Array.isArray(l) || l.length !== phase.steps.length || l.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps.length} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
     const s = phaseLosses(phase.steps, l);
     finalLoss[phase.name] = s.final;
     firstLoss[phase.name] = s.first;
@@ -155,7 +229,8 @@ function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<
 }
 
 export interface ExternalJobResult extends JobResult {
-  readonly trainer: TrainerReport['trainer'] & { readonly command: string };
+  /** Who trained it: as the trainer declared itself, its command and the files that define it (trainer-identity.ts). */
+  readonly trainer: TrainerReport['trainer'] & { readonly command: string; readonly files: Readonly<Record<string, string>>; readonly practice: Readonly<Record<string, string>> | null };
 }
 
 /** Runs `plan` with an external trainer into `dir` and scores its predictions: a JobResult like the built-in trainer's. */
@@ -172,19 +247,21 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   const request: TrainerRequest = { format: TRAINER_CONTRACT, plan: planPath, data, downstream: spec.downstream, seed: spec.seed, predict: spec.evalSplits, out: join(work, 'out') };
   const requestPath = join(work, 'request.json');
   writeFileSync(requestPath, JSON.stringify(request, null, 2) + '\n');
-  await runProcess(opts.command, requestPath, opts.timeoutSeconds);
+  await runProcess(opts.command, requestPath, opts.timeoutSeconds, join(work, 'log.txt'), opts.label ?? '[trainer]', opts.onProgress);
   if (opts.publishedAs !== undefined) {
     const moved = (p: string) => join(resolve(opts.publishedAs!), relative(resolve(dir), p));
     writeFileSync(requestPath, JSON.stringify({ ...request, plan: moved(request.plan), out: moved(request.out) }, null, 2) + '\n');
   }
   const reportPath = join(work, 'out', 'report.json');
   const report = readReport(reportPath);
-  const mismatch = consumptionMismatches(plan, report.consumed);
+  // a diverged run stopped early: nothing to check against the plan, nothing to score (a result all the same)
+  const diverged = divergence(plan, report);
+  const mismatch = diverged !== null ? [] : consumptionMismatches(plan, report.consumed);
   if (mismatch.length > 0) throw new TrainerError(`${reportPath}: the trainer's consumed example ids differ from the plan:\n  ${mismatch.join('\n  ')}`);
-  const losses = lossSummary(plan, report.losses);
+  const losses = diverged !== null ? { finalLoss: {}, firstLoss: {} } : lossSummary(plan, report.losses);
   const down = datasets[spec.downstream] as LocalisationDataset;
   const scores: Partial<Record<Split, SplitScore>> = {};
-  for (const split of spec.evalSplits) {
+  for (const split of diverged !== null ? [] : spec.evalSplits) {
     const rel = report.predictions[split];
     if (rel === undefined) throw new TrainerError(`${reportPath}: no predictions for the ${split} split`);
     const pred = isAbsolute(rel) ? rel : join(work, 'out', rel);
@@ -206,12 +283,12 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
     seconds: (performance.now() - t0) / 1e3,
     ...losses,
     pretrainCheckpoint: null,
-    diverged: null,
+    diverged,
     ledger: plan.ledger,
     scores,
-    upstreamAccuracy: { ...report.upstreamAccuracy },
+    upstreamAccuracy: diverged !== null ? {} : { ...report.upstreamAccuracy },
     dir,
-    trainer: { ...report.trainer, command: opts.command },
+    trainer: { ...report.trainer, command: opts.command, files: opts.files, practice: report.practice ?? null },
   };
   return result;
 }

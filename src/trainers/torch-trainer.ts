@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TrainerError } from './external-trainer.js';
+import { TrainerError } from './trainer-error.js';
 
 /** Same path from src/trainers/*.ts and dist/trainers/*.js (the script ships in src/, see package.json files). */
 export const TORCH_TRAINER_SCRIPT = fileURLToPath(new URL('../../src/trainers/torch_trainer.py', import.meta.url));
@@ -41,8 +41,13 @@ export function torchPython(): string {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The shell command a `--trainer` value runs: `torch [args]` expanded to the shipped script, anything else as given. */
+/**
+ * The shell command a `--trainer` value runs: `torch [args]` expanded to the shipped script;
+ * `{python}` in any command replaced by the Python that imports PyTorch (pyenv/conda shims on
+ * PATH often lack it); anything else as given.
+ */
 export function trainerCommand(command: string): string {
+  if (command.includes('{python}')) command = command.replaceAll('{python}', shellQuote(torchPython()));
   if (!isTorchTrainer(command)) return command;
   const args = command.trim().slice('torch'.length);
   return `${shellQuote(torchPython())} ${shellQuote(TORCH_TRAINER_SCRIPT)}${args}`;

@@ -29,6 +29,7 @@ similar numbers, not the same ones.
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -321,6 +322,16 @@ class Trainer:
         return correct / len(ys) if len(ys) else float("nan")
 
 
+# What this trainer does, declared in its report: cft-bench's reports show this, not their own practice.
+PRACTICE = {
+    "headInit": "new heads: zero weights; bias -2 (localisation), 0 (upstream)",
+    "featureNorm": "per-cell LayerNorm (no affine) before every head",
+    "optimizer": "Adam (eps 1e-7, no weight decay), one per parameter group; a head steps only on its own batches",
+    "schedule": "the plan's per-step LR (5% warm-up, cosine)",
+    "phases": "optimizer state reset where the plan says freshOptimizers; trunk frozen where it says headsOnly",
+}
+
+
 def write_atomic(path, text):
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
     with open(tmp, "w") as f:
@@ -346,21 +357,42 @@ def main():
     trainer = Trainer(req, plan, device)
 
     losses, consumed, step_seconds = {}, {}, []
+    diverged = None
+    last_progress = 0.0
     for phase in plan["phases"]:
         if phase["freshOptimizers"]:
             trainer.reset_optimizers()
         digests = {}
         phase_losses = losses[phase["name"]] = []
-        for step in phase["steps"]:
+        n = len(phase["steps"])
+        for i, step in enumerate(phase["steps"]):
             ts = time.perf_counter()
             for dataset, ids in step["parts"]:
                 digests.setdefault(dataset, Digest()).add(ids)  # the ids this step is about to consume
-            phase_losses.append(trainer.step(step, bool(phase["headsOnly"])))
+            loss = trainer.step(step, bool(phase["headsOnly"]))
+            phase_losses.append(loss)
             step_seconds.append(time.perf_counter() - ts)
+            if ts - last_progress > 1 or i + 1 == n:  # progress for cft-bench (contract §2), about once a second
+                last_progress = ts
+                print("cft-bench-progress " + json.dumps({"phase": phase["name"], "step": i + 1, "steps": n, "loss": loss if math.isfinite(loss) else None}), flush=True)
+            if not math.isfinite(loss):  # diverged: nothing after this step is worth a prediction
+                diverged = {"phase": phase["name"], "step": i + 1}
+                break
         consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
+        if diverged:
+            break
+
+    out = req["out"]
+    threads = torch.get_num_threads()
+    dev = f"cuda ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else f"cpu ({threads} thread{'s' if threads > 1 else ''})"
+    if diverged:
+        report = {"format": CONTRACT, "trainer": {"name": "torch", "version": torch.__version__, "device": dev}, "practice": PRACTICE,
+                  "status": "diverged", "diverged": diverged, "losses": {k: [x if math.isfinite(x) else None for x in v] for k, v in losses.items()},
+                  "consumed": consumed, "upstreamAccuracy": {}, "predictions": {}}
+        write_atomic(os.path.join(out, "report.json"), json.dumps(report))
+        return
 
     trainer.model.eval()
-    out = req["out"]
     predictions = {}
     for split in req["predict"]:
         name = f"{split}_predictions.csv"
@@ -368,11 +400,10 @@ def main():
         predictions[split] = name
     accuracy = {u: trainer.accuracy(u, req["data"][u]) for u in trainer.upstream if os.path.exists(os.path.join(req["data"][u], "val_labels.csv"))}
 
-    threads = torch.get_num_threads()
-    dev = f"cuda ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else f"cpu ({threads} thread{'s' if threads > 1 else ''})"
     report = {
         "format": CONTRACT,
         "trainer": {"name": "torch", "version": torch.__version__, "device": dev},
+        "practice": PRACTICE,
         "losses": losses,
         "consumed": consumed,
         "upstreamAccuracy": accuracy,

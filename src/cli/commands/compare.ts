@@ -18,6 +18,7 @@ import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, me
 import { gainVsCountSvg } from '../../reports/plot.js';
 import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
+import { trainerFiles } from '../../trainers/trainer-identity.js';
 import { codeVersion } from '../version.js';
 import { InputError } from '../../data/input-error.js';
 
@@ -46,6 +47,8 @@ export interface CompareOptions {
   trainer: string;
   trainerTimeout: number;
   cache?: string;
+  fresh?: boolean;
+  gpus?: string[];
 }
 
 /** LRs tuned by the 5-seed compare of docs/results/compare-5seeds (the default setting's). */
@@ -121,7 +124,9 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     resamples: opts.resamples,
     quick,
     codeVersion: codeVersion(),
-    ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout } } : {}),
+    ...(opts.gpus !== undefined ? { gpus: opts.gpus } : {}),
+    ...(opts.fresh ? { freshBefore: Date.now() } : {}),
+    ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout, files: trainerFiles(opts.trainer) } } : {}),
   };
   await checkProtocols(searched);
   const tunedLr = await tunedLrs(opts, searched);
@@ -158,7 +163,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   let cached = 0;
   let doc: CompareDoc;
   // how the matrix was split does not change a number: the report names the plain command
-  const command = ['cft-bench', ...withoutOptions(argv, { '--shard': 1, '--cache': 1, '--merge': 0 })].join(' ');
+  const command = ['cft-bench', ...withoutOptions(argv, { '--shard': 1, '--cache': 1, '--merge': 0, '--fresh': 0, '--gpus': 1 })].join(' ');
   const shardName = mode.kind === 'shard' ? `shard ${mode.shard.index + 1}/${mode.shard.count}` : '';
   try {
     doc = await runCompare(cfg, cacheDir, {
@@ -226,6 +231,10 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     for (const w of doc.sanity) process.stdout.write(`  WARNING: ${w}\n`);
     for (const p of doc.paired) process.stdout.write(`  ${p.protocol} − ${p.baseline}: ${p.delta['overall']!.estimate >= 0 ? '+' : ''}${p.delta['overall']!.estimate.toFixed(4)} [${p.delta['overall']!.lo.toFixed(4)}, ${p.delta['overall']!.hi.toFixed(4)}]\n`);
     process.stdout.write(`wrote ${written.filter((w) => !w.includes('/runs/')).join(', ')} (+${doc.runs.length} run files); ${join(dirname(out), 'latest')} -> ${basename(out)}\n`);
+  }
+  if (doc.lrEdge.length > 0) {
+    process.stderr.write(`cft-bench: compare: LR grid too narrow (${doc.lrGrid.join(', ')}, after ${cfg.lrExtend} extension(s)): ${doc.lrEdge.join('; ')}. The report is written with this flagged; widen --lr-grid or allow more --lr-extend (exit 1)\n`);
+    return 1;
   }
   if (doc.unscored.length > 0) {
     process.stderr.write(`cft-bench: compare: ${doc.unscored.join(', ')} diverged at every LR and could not be scored; the report lists their runs (exit 1)\n`);

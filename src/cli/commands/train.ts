@@ -16,6 +16,7 @@ import { parseSampler } from '../../protocols/sampler.js';
 import { loadBackend, type BackendName } from '../../trainers/backend.js';
 import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
+import { trainerFiles } from '../../trainers/trainer-identity.js';
 import { codeVersion } from '../version.js';
 
 export interface TrainOptions {
@@ -39,7 +40,7 @@ export interface TrainOptions {
 
 /** `train --trainer CMD`: the same plan and scoring, trained by another process (external-trainer.ts). */
 async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record<string, Dataset>, out: string): Promise<number> {
-  const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout } };
+  const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout, files: trainerFiles(opts.trainer) } };
   let result;
   try {
     result = (await runJob(spec, out, datasets, new ExampleCache(datasets), undefined, undefined, undefined, 'replace')) as ExternalJobResult;
