@@ -131,6 +131,16 @@ describe.skipIf(python === null)('torch trainer (skipped only when no Python can
 });
 
 describe('torch trainer without PyTorch', () => {
+  it('a custom trainer command with {python} runs under the Python that imports PyTorch (not whatever python3 is first on PATH)', async () => {
+    const dir = tempDir();
+    const script = join(dir, 'needs_torch.py');
+    const prior = new URL('../examples/trainers/prior_trainer.py', import.meta.url).pathname;
+    writeFileSync(script, `import runpy, sys, torch\nsys.argv = [${JSON.stringify(prior)}] + sys.argv[1:]\nrunpy.run_path(${JSON.stringify(prior)}, run_name='__main__')\n`);
+    const r = await cli(['train', '--protocol', 'downstream-only', '--steps', '30', '--trainer', `{python} ${script}`, '--out', join(dir, 'run')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readJson(join(dir, 'run', 'result.json')).trainer.name).toBe('prior-trainer');
+  });
+
   it('train --trainer torch with no usable Python: exit 1 and a message saying how to install PyTorch', async () => {
     const before = process.env['CFT_BENCH_PYTHON'];
     process.env['CFT_BENCH_PYTHON'] = '/nonexistent/python3';
