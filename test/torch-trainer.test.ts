@@ -9,7 +9,7 @@
  *    runs on the CPU.
  * Needs a Python with PyTorch (.ci/run installs Debian's python3-torch).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ try {
   python = null;
 }
 const MIRROR = new URL('./helpers/torch_mirror.py', import.meta.url).pathname;
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 describe.skipIf(python === null)('torch trainer (skipped only when no Python can import torch: .ci/run installs python3-torch)', { timeout: 300_000 }, () => {
   const dir = tempDir();
@@ -131,6 +132,32 @@ describe.skipIf(python === null)('torch trainer (skipped only when no Python can
 });
 
 describe('torch trainer without PyTorch', () => {
+  it('a run killed mid-training resumes from its checkpoint directory on the next run: the same predictions as an uninterrupted run', async () => {
+    const dir = tempDir();
+    const args = (out: string) => ['train', '--protocol', 'pretrain-finetune', '--steps', '300', '--trainer', 'torch --checkpoint-seconds 0', '--out', out];
+    const whole = await cli(args(join(dir, 'whole')));
+    expect(whole.code, whole.stderr).toBe(0);
+    const cut = join(dir, 'cut');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args(cut)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => (log += String(d)));
+    const deadline = Date.now() + 120_000;
+    // well into the pretraining, with a checkpoint on disk
+    while (!(/pretrain \d{3}\/200/.test(log) && existsSync(join(`${cut}.checkpoint`, 'torch_trainer.pt'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+    expect(existsSync(join(`${cut}.checkpoint`, 'torch_trainer.pt'))).toBe(true);
+    expect(existsSync(join(cut, 'result.json'))).toBe(false);
+    const resumed = await cli(args(cut));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const again = spawnSync('cat', [join(cut, 'trainer', 'log.txt')], { encoding: 'utf8' }).stdout;
+    expect(again).toMatch(/torch trainer: resumed from .*cut\.checkpoint\/torch_trainer\.pt at phase pretrain step [1-9]\d*/);
+    const preds = (d: string) => readFileSync(join(d, 'trainer', 'out', 'val_predictions.csv'));
+    expect(preds(cut).equals(preds(join(dir, 'whole')))).toBe(true);
+    expect(readJson(join(cut, 'result.json')).scores.val.mAP).toBe(readJson(join(dir, 'whole', 'result.json')).scores.val.mAP);
+    expect(existsSync(`${cut}.checkpoint`)).toBe(false); // removed once the run is published
+  }, 300_000);
+
   it('a custom trainer command with {python} runs under the Python that imports PyTorch (not whatever python3 is first on PATH)', async () => {
     const dir = tempDir();
     const script = join(dir, 'needs_torch.py');

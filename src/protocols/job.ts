@@ -119,6 +119,7 @@ export async function runJob(spec: JobSpec, final: string, datasets: Record<stri
     const result = await trainInto(spec, dir, resolve(final), datasets, cache, onStep, checkpointRoot, dataCache);
     sealDir(dir, 'result.json', storedResult(result, dir));
     publishDir(dir, resolve(final), policy);
+    rmSync(checkpointOf(final), { recursive: true, force: true }); // an external trainer's resume point, no longer needed
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -126,6 +127,9 @@ export async function runJob(spec: JobSpec, final: string, datasets: Record<stri
   if (read.kind !== 'ok') throw new Error(`${final}: the run just written does not read back (${read.kind === 'damaged' ? read.why : 'missing'})`);
   return read.record;
 }
+
+/** Where an external trainer keeps its checkpoints for the run published at `final`: the same on every retry. */
+const checkpointOf = (final: string) => `${resolve(final)}.checkpoint`;
 
 /** A result as stored: paths relative to its directory (a cache can move, or be mounted elsewhere). */
 function storedResult(r: JobResult, dir: string): Omit<JobResult, 'dir'> {
@@ -146,7 +150,7 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
       if (at >= 0) onStep?.({ phase: p.phase, step: p.step, steps: p.steps, loss: p.loss, done: Math.min(total, offsets[at]! + p.step), total });
     };
     const label = `[${spec.protocol} s${spec.seed} lr${spec.lr}]`;
-    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final, label, onProgress });
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final, checkpointDir: checkpointOf(final), label, onProgress });
   }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);

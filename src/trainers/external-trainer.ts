@@ -43,6 +43,8 @@ export interface TrainerRequest {
   readonly predict: readonly Split[];
   /** Where the trainer writes report.json and its prediction files. */
   readonly out: string;
+  /** A directory for the trainer's own checkpoints, the same for every retry of this run (and removed once the run is published): resume from it. */
+  readonly checkpoint?: string;
 }
 
 /** What the trainer writes: <out>/report.json. */
@@ -82,6 +84,8 @@ export interface ExternalTrainerOptions extends ExternalTrainerSpec {
   readonly dataCache: string;
   /** Where `dir` (a staging folder) will be published: the request.json kept there names paths as they will be. */
   readonly publishedAs?: string;
+  /** The run's checkpoint directory, stable across retries (request `checkpoint`). */
+  readonly checkpointDir?: string;
 }
 
 /** Exports `d` into <cache>/<name> once (temp dir + rename, so a concurrent run never sees half of it). */
@@ -244,7 +248,7 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   const data = Object.fromEntries([...used].map((d) => [d, exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
   const planPath = join(work, 'plan.json');
   writeFileSync(planPath, JSON.stringify(plan) + '\n');
-  const request: TrainerRequest = { format: TRAINER_CONTRACT, plan: planPath, data, downstream: spec.downstream, seed: spec.seed, predict: spec.evalSplits, out: join(work, 'out') };
+  const request: TrainerRequest = { format: TRAINER_CONTRACT, plan: planPath, data, downstream: spec.downstream, seed: spec.seed, predict: spec.evalSplits, out: join(work, 'out'), ...(opts.checkpointDir !== undefined ? { checkpoint: resolve(opts.checkpointDir) } : {}) };
   const requestPath = join(work, 'request.json');
   writeFileSync(requestPath, JSON.stringify(request, null, 2) + '\n');
   await runProcess(opts.command, requestPath, opts.timeoutSeconds, join(work, 'log.txt'), opts.label ?? '[trainer]', opts.onProgress);

@@ -51,6 +51,7 @@ def parse_args():
     p.add_argument("request", help="request.json written by cft-bench")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when available, else CPU")
     p.add_argument("--predict-batch", type=int, default=64)
+    p.add_argument("--checkpoint-seconds", type=float, default=300, help="save a resumable checkpoint into the request's checkpoint directory this often (0: every step)")
     return p.parse_args()
 
 
@@ -242,6 +243,17 @@ class Trainer:
     def reset_optimizers(self):
         self.optimizers.clear()
 
+    def state(self):
+        """Everything the next step depends on: weights, optimizer moments, the jitter RNG."""
+        return {"model": self.model.state_dict(), "optimizers": {g: o.state_dict() for g, o in self.optimizers.items()}, "jitter": self.jitter.bit_generator.state}
+
+    def load_state(self, state):
+        self.model.load_state_dict(state["model"])
+        self.optimizers.clear()
+        for g, s in state["optimizers"].items():
+            self.optimizer(g).load_state_dict(s)
+        self.jitter.bit_generator.state = state["jitter"]
+
     def optimizer(self, group):
         if group not in self.optimizers:
             self.optimizers[group] = torch.optim.Adam(self.groups[group], lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
@@ -332,6 +344,11 @@ PRACTICE = {
 }
 
 
+def plan_sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def write_atomic(path, text):
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
     with open(tmp, "w") as f:
@@ -359,13 +376,50 @@ def main():
     losses, consumed, step_seconds = {}, {}, []
     diverged = None
     last_progress = 0.0
-    for phase in plan["phases"]:
-        if phase["freshOptimizers"]:
+    # resume: a run killed after hours goes on from its last checkpoint (contract: request "checkpoint",
+    # a directory that stays the same across retries of the run), with the same numbers as if never stopped
+    ckpt_dir = req.get("checkpoint")
+    ckpt_path = os.path.join(ckpt_dir, "torch_trainer.pt") if ckpt_dir else None
+    start = (0, 0)
+    if ckpt_path and os.path.exists(ckpt_path):
+        saved = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if saved.get("plan_sha256") == plan_sha256(req["plan"]):
+            trainer.load_state(saved["trainer"])
+            losses = saved["losses"]
+            start = (saved["phase"], saved["step"])
+            print(f"torch trainer: resumed from {ckpt_path} at phase {plan['phases'][start[0]]['name']} step {start[1]}", file=sys.stderr, flush=True)
+        else:
+            print(f"torch trainer: {ckpt_path} is of another plan; starting over", file=sys.stderr, flush=True)
+    last_save = time.perf_counter()
+
+    def save(pi, si):
+        """A checkpoint from which the next step is phase pi, step si (atomic: a kill mid-save leaves the old one)."""
+        os.makedirs(ckpt_dir, exist_ok=True)
+        tmp = ckpt_path + ".tmp"
+        torch.save({"plan_sha256": plan_sha256(req["plan"]), "phase": pi, "step": si, "losses": losses, "trainer": trainer.state()}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    for pi, phase in enumerate(plan["phases"]):
+        n = len(phase["steps"])
+        resumed_here = pi == start[0] and start[1] > 0
+        if pi < start[0] or (resumed_here and start[1] >= n):
+            digests = {}
+            for step in phase["steps"]:  # consumed before the interruption: the plan's ids, replayed into the digests
+                for dataset, ids in step["parts"]:
+                    digests.setdefault(dataset, Digest()).add(ids)
+            consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
+            continue
+        if phase["freshOptimizers"] and not resumed_here:
             trainer.reset_optimizers()
         digests = {}
-        phase_losses = losses[phase["name"]] = []
-        n = len(phase["steps"])
+        if not resumed_here:
+            losses[phase["name"]] = []
+        phase_losses = losses[phase["name"]]
         for i, step in enumerate(phase["steps"]):
+            if resumed_here and i < start[1]:
+                for dataset, ids in step["parts"]:
+                    digests.setdefault(dataset, Digest()).add(ids)
+                continue
             ts = time.perf_counter()
             for dataset, ids in step["parts"]:
                 digests.setdefault(dataset, Digest()).add(ids)  # the ids this step is about to consume
@@ -378,6 +432,9 @@ def main():
             if not math.isfinite(loss):  # diverged: nothing after this step is worth a prediction
                 diverged = {"phase": phase["name"], "step": i + 1}
                 break
+            if ckpt_path and (time.perf_counter() - last_save >= args.checkpoint_seconds or i + 1 == n):
+                save(pi, i + 1)
+                last_save = time.perf_counter()
         consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
         if diverged:
             break

@@ -42,14 +42,17 @@ export interface TrainOptions {
 async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record<string, Dataset>, out: string): Promise<number> {
   const spec: JobSpec = { ...base, trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout, files: trainerFiles(opts.trainer) } };
   let result;
+  let bar: ReturnType<typeof progress> | null = null; // from the trainer's progress lines, once it sends any
   try {
-    result = (await runJob(spec, out, datasets, new ExampleCache(datasets), undefined, undefined, undefined, 'replace')) as ExternalJobResult;
+    result = (await runJob(spec, out, datasets, new ExampleCache(datasets), (i) => (bar ??= progress(i.total, `train ${spec.protocol}`)).update(i.done, i.loss, `${i.phase} ${i.step}/${i.steps}`), undefined, undefined, 'replace')) as ExternalJobResult;
   } catch (err) {
     if (err instanceof TrainerError) {
       process.stderr.write(`cft-bench: ${err.message}\n`);
       return 1;
     }
     throw err;
+  } finally {
+    (bar as ReturnType<typeof progress> | null)?.stop();
   }
   if (opts.json) process.stdout.write(readFileSync(join(out, 'result.json'), 'utf8'));
   else {
