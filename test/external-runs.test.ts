@@ -82,6 +82,13 @@ describe.skipIf(!havePython)('external runs (skipped only without python3)', { t
     for (const log of logs(cache)) expect(log).toMatch(/step 1: a line on stdout[\s\S]*cft-bench-progress /);
   });
 
+  it('a trainer that does not save shared pretrainings (it ignores saveModel) still runs every transfer protocol, each from scratch', async () => {
+    const dir = tempDir();
+    const r = await cli(['compare', '--quick', '--budget-scale', '0.2', '--protocols', 'pretrain-finetune,linear-probe-finetune', '--resamples', '20', '--trainer', `python3 ${TRAINER}`, '--out', join(dir, 'out')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readJson(join(dir, 'out', 'result.json')).leaderboard).toHaveLength(2);
+  });
+
   it('--gpus 0,1 with two workers: each worker (and its trainer) sees only its own device', async () => {
     const dir = tempDir();
     const cache = join(dir, 'cache');

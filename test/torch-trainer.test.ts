@@ -10,7 +10,7 @@
  * Needs a Python with PyTorch (.ci/run installs Debian's python3-torch).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSynthAva } from '../src/data/synth/synth-ava.js';
@@ -156,6 +156,22 @@ describe('torch trainer without PyTorch', () => {
     expect(preds(cut).equals(preds(join(dir, 'whole')))).toBe(true);
     expect(readJson(join(cut, 'result.json')).scores.val.mAP).toBe(readJson(join(dir, 'whole', 'result.json')).scores.val.mAP);
     expect(existsSync(`${cut}.checkpoint`)).toBe(false); // removed once the run is published
+  }, 300_000);
+
+  it('compare --trainer torch: pretraining is trained once per seed and handed to every transfer run; the same predictions as an unshared run', async () => {
+    const dir = tempDir();
+    const cache = join(dir, 'cache');
+    const r = await cli(['compare', '--quick', '--budget-scale', '0.3', '--protocols', 'pretrain-finetune,linear-probe-finetune', '--lr-grid', '0.003,0.006', '--lr-extend', '0', '--resamples', '20', '--trainer', 'torch', '--out', join(dir, 'out'), '--cache', cache]);
+    expect([0, 1]).toContain(r.code); // 1 only if a protocol chose a grid edge (the report is written either way)
+    const runs = readdirSync(join(cache, 'runs')).filter((n) => /^[0-9a-f]{20}$/.test(n)).map((h) => join(cache, 'runs', h));
+    const logs = runs.map((d) => readFileSync(join(d, 'trainer', 'log.txt'), 'utf8'));
+    expect(logs.filter((l) => l.includes('started from the shared pretraining')).length).toBe(3); // 4 runs, 1 pretraining
+    expect(readdirSync(join(cache, 'pretrain')).filter((n) => /^[0-9a-f]{20}$/.test(n))).toHaveLength(1);
+    const shared = runs.find((d) => { const x = readJson(join(d, 'result.json')); return x.spec.protocol === 'linear-probe-finetune' && x.spec.lr === 0.006; })!;
+    const plain = await cli(['train', '--protocol', 'linear-probe-finetune', '--steps', '90', '--lr', '0.006', '--trainer', 'torch', '--out', join(dir, 'plain')]);
+    expect(plain.code, plain.stderr).toBe(0);
+    const preds = (d: string) => readFileSync(join(d, 'trainer', 'out', 'val_predictions.csv'));
+    expect(preds(shared).equals(preds(join(dir, 'plain')))).toBe(true);
   }, 300_000);
 
   it('a custom trainer command with {python} runs under the Python that imports PyTorch (not whatever python3 is first on PATH)', async () => {

@@ -10,13 +10,13 @@ import { embeddedDataset } from '../data/benchmarks.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
-import { runExternalJob, type ExternalTrainerSpec } from '../trainers/external-trainer.js';
+import { runExternalJob, type ExternalTrainerOptions, type ExternalTrainerSpec } from '../trainers/external-trainer.js';
 import { trainingPlan } from './training-plan.js';
 import type { Ledger } from './ledger.js';
 import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
 import { ExampleCache, runProtocol, sharedPrefix, type Divergence, type StepInfo } from './runner.js';
 import { parseSampler } from './sampler.js';
-import { canonicalJson, publishDir, readSealedDir, sealDir, stageDir, type DirState } from './sealed-dir.js';
+import { canonicalJson, publishDir, quarantine, readSealedDir, sealDir, stageDir, type DirState } from './sealed-dir.js';
 
 export interface JobSpec {
   /** Built-in protocol name, or a plug-in module path. */
@@ -98,12 +98,31 @@ export function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
  * train it once. Everything the prefix's weights depend on is in it.
  */
 export async function pretrainKey(spec: JobSpec): Promise<string | null> {
-  if (spec.trainer !== undefined) return null; // an external trainer runs its whole plan itself
   const protocol = await resolveProtocol(spec.protocol);
   const prefix = sharedPrefix(protocol, jobContext(spec, protocol), spec.seed);
   if (prefix === null) return null;
   const { seed, batch, downstream, benchmarkSeed, backend, codeVersion } = spec;
-  return createHash('sha256').update(canonical({ prefix, seed, batch, downstream, benchmarkSeed, backend, codeVersion })).digest('hex').slice(0, 20);
+  // an external trainer's checkpoint is its own format: keyed by what defines the trainer too
+  const trainer = spec.trainer === undefined ? null : { command: spec.trainer.command, files: spec.trainer.files };
+  return createHash('sha256').update(canonical({ prefix, seed, batch, downstream, benchmarkSeed, backend, codeVersion, ...(trainer !== null ? { trainer } : {}) })).digest('hex').slice(0, 20);
+}
+
+/**
+ * An external run's share in its shared pretraining (the built-in trainer's runner.ts does the
+ * same in-process): start from the verified checkpoint of its key (`init`), or — the first run
+ * of the key — train through and leave the pretraining's weights in a staged folder (`save`),
+ * which is sealed and published once the run succeeded.
+ */
+async function externalPretraining(spec: JobSpec, checkpointRoot: string | undefined): Promise<Pick<ExternalTrainerOptions, 'init' | 'save'> & { key: string | null }> {
+  const key = checkpointRoot === undefined ? null : await pretrainKey(spec);
+  if (key === null) return { key };
+  const protocol = await resolveProtocol(spec.protocol);
+  const phases = sharedPrefix(protocol, jobContext(spec, protocol), spec.seed)!.phases.length;
+  const dir = join(checkpointRoot!, key);
+  const state = readSealedDir<{ phases: number }>(dir, 'state.json');
+  if (state.kind === 'damaged') quarantine(dir, state.why);
+  if (state.kind === 'ok' && state.record.phases === phases) return { key, init: { dir, phases } };
+  return { key, save: { dir, phases } };
 }
 
 /**
@@ -150,7 +169,8 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
       if (at >= 0) onStep?.({ phase: p.phase, step: p.step, steps: p.steps, loss: p.loss, done: Math.min(total, offsets[at]! + p.step), total });
     };
     const label = `[${spec.protocol} s${spec.seed} lr${spec.lr}]`;
-    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final, checkpointDir: checkpointOf(final), label, onProgress });
+    const { key, ...pretraining } = await externalPretraining(spec, checkpointRoot);
+    return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer, dataCache: dataCache!, publishedAs: final, checkpointDir: checkpointOf(final), label, onProgress, ...pretraining, pretrainKey: key });
   }
   const backend = await loadBackend(spec.backend);
   const protocol = await resolveProtocol(spec.protocol);

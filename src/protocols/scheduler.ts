@@ -161,7 +161,8 @@ export async function runJobs(specs: readonly JobSpec[], cacheDir: string, worke
           });
           locks.get(spec)?.();
           const key = keys.get(spec)!;
-          if (outcome.kind !== 'done' && key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key); // another job may train it
+          // ended without leaving the shared pretraining (failed, or an external trainer that does not save it): another job may train it
+          if (key !== null && !existsSync(join(checkpointRoot!, key, 'state.json'))) claimed.delete(key);
           signal();
           const r = outcome.kind === 'done' ? cachedResult(dir) : null; // just made: not subject to --fresh
           if (r !== null) {

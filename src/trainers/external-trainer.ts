@@ -11,7 +11,8 @@
  * predictions (the evaluator's `path:line` message).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { publishDir, sealDir, stageDir } from '../protocols/sealed-dir.js';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
@@ -45,6 +46,12 @@ export interface TrainerRequest {
   readonly out: string;
   /** A directory for the trainer's own checkpoints, the same for every retry of this run (and removed once the run is published): resume from it. */
   readonly checkpoint?: string;
+  /** Shared pretraining, given: a directory this trainer saved (`saveModel`) after the plan's first `initPhases` phases; start from it. */
+  readonly init?: string;
+  readonly initPhases?: number;
+  /** Shared pretraining, asked for: after the plan's first `saveModelAfterPhases` phases, save what `init` needs into this directory, then go on. */
+  readonly saveModel?: string;
+  readonly saveModelAfterPhases?: number;
 }
 
 /** What the trainer writes: <out>/report.json. */
@@ -86,6 +93,12 @@ export interface ExternalTrainerOptions extends ExternalTrainerSpec {
   readonly publishedAs?: string;
   /** The run's checkpoint directory, stable across retries (request `checkpoint`). */
   readonly checkpointDir?: string;
+  /** Start from this shared pretraining (a sealed checkpoint of the same trainer)… */
+  readonly init?: { readonly dir: string; readonly phases: number };
+  /** …or save it for the runs that share it (published at `dir` when this run succeeds). */
+  readonly save?: { readonly dir: string; readonly phases: number };
+  /** The key of that shared pretraining (job.ts pretrainKey). */
+  readonly pretrainKey?: string | null;
 }
 
 /** Exports `d` into <cache>/<name> once (temp dir + rename, so a concurrent run never sees half of it). */
@@ -248,7 +261,28 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   const data = Object.fromEntries([...used].map((d) => [d, exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
   const planPath = join(work, 'plan.json');
   writeFileSync(planPath, JSON.stringify(plan) + '\n');
-  const request: TrainerRequest = { format: TRAINER_CONTRACT, plan: planPath, data, downstream: spec.downstream, seed: spec.seed, predict: spec.evalSplits, out: join(work, 'out'), ...(opts.checkpointDir !== undefined ? { checkpoint: resolve(opts.checkpointDir) } : {}) };
+  // a shared pretraining to save is staged beside its place and published only if this run succeeds
+  const saveStage = opts.save !== undefined ? stageDir(opts.save.dir) : undefined;
+  const request: TrainerRequest = {
+    format: TRAINER_CONTRACT,
+    plan: planPath,
+    data,
+    downstream: spec.downstream,
+    seed: spec.seed,
+    predict: spec.evalSplits,
+    out: join(work, 'out'),
+    ...(opts.checkpointDir !== undefined ? { checkpoint: resolve(opts.checkpointDir) } : {}),
+    ...(opts.init !== undefined ? { init: resolve(opts.init.dir), initPhases: opts.init.phases } : {}),
+    ...(saveStage !== undefined ? { saveModel: saveStage, saveModelAfterPhases: opts.save!.phases } : {}),
+  };
+  try {
+    return await runTrainer(spec, plan, hash, dir, datasets, opts, request, work, t0, saveStage);
+  } finally {
+    if (saveStage !== undefined) rmSync(saveStage, { recursive: true, force: true });
+  }
+}
+
+async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: string, datasets: Readonly<Record<string, Dataset>>, opts: ExternalTrainerOptions, request: TrainerRequest, work: string, t0: number, saveStage: string | undefined): Promise<ExternalJobResult> {
   const requestPath = join(work, 'request.json');
   writeFileSync(requestPath, JSON.stringify(request, null, 2) + '\n');
   await runProcess(opts.command, requestPath, opts.timeoutSeconds, join(work, 'log.txt'), opts.label ?? '[trainer]', opts.onProgress);
@@ -260,6 +294,13 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   const report = readReport(reportPath);
   // a diverged run stopped early: nothing to check against the plan, nothing to score (a result all the same)
   const diverged = divergence(plan, report);
+  // the shared pretraining this run was asked to save: sealed and published for the runs that start from it
+  let saved = false;
+  if (saveStage !== undefined && diverged === null && readdirSync(saveStage).length > 0) {
+    sealDir(saveStage, 'state.json', { phases: opts.save!.phases, trainer: report.trainer });
+    publishDir(saveStage, opts.save!.dir, 'keep');
+    saved = true;
+  }
   const mismatch = diverged !== null ? [] : consumptionMismatches(plan, report.consumed);
   if (mismatch.length > 0) throw new TrainerError(`${reportPath}: the trainer's consumed example ids differ from the plan:\n  ${mismatch.join('\n  ')}`);
   const losses = diverged !== null ? { finalLoss: {}, firstLoss: {} } : lossSummary(plan, report.losses);
@@ -286,13 +327,13 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
     steps: plan.phases.reduce((s, p) => s + p.steps.length, 0),
     seconds: (performance.now() - t0) / 1e3,
     ...losses,
-    pretrainCheckpoint: null,
     diverged,
     ledger: plan.ledger,
     scores,
     upstreamAccuracy: diverged !== null ? {} : { ...report.upstreamAccuracy },
     dir,
     trainer: { ...report.trainer, command: opts.command, files: opts.files, practice: report.practice ?? null },
+    pretrainCheckpoint: opts.init !== undefined || saved ? (opts.pretrainKey ?? null) : null,
   };
   return result;
 }

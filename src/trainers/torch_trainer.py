@@ -381,6 +381,16 @@ def main():
     ckpt_dir = req.get("checkpoint")
     ckpt_path = os.path.join(ckpt_dir, "torch_trainer.pt") if ckpt_dir else None
     start = (0, 0)
+    # shared pretraining (contract: init/initPhases, saveModel/saveModelAfterPhases): a transfer run starts
+    # from the weights another run of the same trainer saved after the same leading phases
+    if req.get("init"):
+        saved = torch.load(os.path.join(req["init"], "torch_trainer.pt"), map_location=device, weights_only=False)
+        if saved["phase"] != req["initPhases"]:
+            sys.exit(f"torch trainer: {req['init']} holds {saved['phase']} phases, the request says {req['initPhases']}")
+        trainer.load_state(saved["trainer"])
+        losses = saved["losses"]
+        start = (saved["phase"], 0)
+        print(f"torch trainer: started from the shared pretraining {req['init']} ({start[0]} phase(s))", file=sys.stderr, flush=True)
     if ckpt_path and os.path.exists(ckpt_path):
         saved = torch.load(ckpt_path, map_location=device, weights_only=False)
         if saved.get("plan_sha256") == plan_sha256(req["plan"]):
@@ -400,6 +410,10 @@ def main():
         os.replace(tmp, ckpt_path)
 
     for pi, phase in enumerate(plan["phases"]):
+        if req.get("saveModel") and pi == req["saveModelAfterPhases"] and start[0] <= pi:
+            # the shared pretraining, for the runs that start from it (the next phase resets optimizers)
+            os.makedirs(req["saveModel"], exist_ok=True)
+            torch.save({"phase": pi, "step": 0, "losses": {k: v for k, v in losses.items()}, "trainer": trainer.state()}, os.path.join(req["saveModel"], "torch_trainer.pt"))
         n = len(phase["steps"])
         resumed_here = pi == start[0] and start[1] > 0
         if pi < start[0] or (resumed_here and start[1] >= n):
