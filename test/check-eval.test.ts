@@ -60,7 +60,7 @@ describe('check on eval results of prediction files', { timeout: 120_000 }, () =
     const r = await check(base, await evalTo('halved', p), '--json');
     expect(r.code, r.stderr).toBe(0);
     const tailDelta = JSON.parse(r.stdout).metrics.find((m: { metric: string }) => m.metric === 'tail').delta.estimate;
-    expect(tailDelta).toBeGreaterThan(-0.005);
+    expect(tailDelta).toBeGreaterThan(-0.5); // points (check --json's one unit)
   });
 
   it('refuses (exit 2) results of a different GT, protocol or label map, and a tampered sidecar', async () => {

@@ -228,6 +228,10 @@ describe('row 8: a diverging run is a result, not a crash', { timeout: 300_000 }
     expect(doc.diverged.map((d: { protocol: string }) => d.protocol).sort()).toEqual(['cofinetune', 'downstream-only']);
     expect(doc.leaderboard).toEqual([]);
     expect(readFileSync(join(out, 'leaderboard.md'), 'utf8')).toMatch(/diverged \(loss NaN, train step \d+\)/);
+    // merged, a --quick source keeps its label
+    const merged = await cli(['leaderboard', join(out, 'result.json')]);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/> out: pipeline check, no claim/);
   });
 });
 

@@ -54,12 +54,12 @@ describe('ONNX export', () => {
 });
 
 /** A stand-in model: scores = sum(boxes) tiled to K classes; names and shapes configurable. */
-function fixture(opts: { clips?: string; size?: number; k?: number; output?: string }): string {
+function fixture(opts: { clips?: string; size?: number; k?: number; output?: string; logits?: boolean; staticAxes?: boolean }): string {
   const k = opts.k ?? 17;
   const bytes = modelProto({
-    nodes: [node('ReduceSum', ['boxes', 'axes'], ['s'], 'sum', [{ name: 'keepdims', i: 1 }]), node('Sigmoid', ['s'], ['p'], 'sig'), node('Tile', ['p', 'reps'], [opts.output ?? 'scores'], 'tile')],
+    nodes: [node('ReduceSum', ['boxes', 'axes'], ['s'], 'sum', [{ name: 'keepdims', i: 1 }]), ...(opts.logits ? [node('Neg', ['s'], ['p'], 'neg')] : [node('Sigmoid', ['s'], ['p'], 'sig')]), node('Tile', ['p', 'reps'], [opts.output ?? 'scores'], 'tile')],
     initializers: [tensor('axes', [1], BigInt64Array.from([2n])), tensor('reps', [3], BigInt64Array.from([1n, 1n, BigInt(k)]))],
-    inputs: [valueInfo(11, opts.clips ?? 'clips', DT.FLOAT, ['N', 8, opts.size ?? 32, opts.size ?? 32, 1]), valueInfo(11, 'boxes', DT.FLOAT, ['N', 'R', 4])],
+    inputs: [valueInfo(11, opts.clips ?? 'clips', DT.FLOAT, [opts.staticAxes ? 1 : 'N', 8, opts.size ?? 32, opts.size ?? 32, 1]), valueInfo(11, 'boxes', DT.FLOAT, [opts.staticAxes ? 1 : 'N', opts.staticAxes ? 3 : 'R', 4])],
     outputs: [valueInfo(12, opts.output ?? 'scores', DT.FLOAT, ['N', 'R', k])],
     graphName: 'fixture',
     docString: '',
@@ -81,6 +81,8 @@ describe('ONNX I/O contract', () => {
     ['a wrong output name', { output: 'logits' }, /contract: output 'scores' missing/],
     ['a wrong output size', { k: 5 }, /contract: output 'scores' has shape \[1, 2, 5\].*expected \[1, 2, 17\]/],
     ['a wrong input shape', { size: 16 }, /contract: input 'clips' must be float32 \[N, 8, 32, 32, 1\]/],
+    ['static N and R (torch.onnx.export without dynamic_axes)', { staticAxes: true }, /must be float32 \[N, R, 4\] with N \(clips\) and R \(boxes per clip\) dynamic axes \(torch\.onnx\.export\(\.\.\., dynamic_axes=/],
+    ['logits instead of probabilities', { logits: true }, /contract: output 'scores' must be probabilities in \[0, 1\]; got -?[\d.]+ — does the model end in logits\?/],
   ])('%s is rejected naming the contract field', async (_n, opts, message) => {
     const err = await OnnxModel.load(fixture(opts as never), ava).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
@@ -126,5 +128,18 @@ describe.skipIf(!existsSync(join(BASELINE, 'result.json')))('regression gate aga
     expect(tolerant.code).toBe(0);
     const bad = await cli(['check', '--baseline', BASELINE, '--candidate', p, '--max-drop', 'tails=1']);
     expect(bad.code).toBe(2);
+  });
+
+  it('check --json speaks one unit (mAP points, as --max-drop); a model given as the baseline is told what a baseline is', async () => {
+    const r = await cli(['check', '--baseline', BASELINE, '--candidate', BASELINE, '--resamples', '20', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const v = JSON.parse(r.stdout);
+    expect(v.unit).toBe('mAP points (0-100)');
+    const overall = v.metrics.find((m: { metric: string }) => m.metric === 'overall');
+    expect(overall.baseline).toBeCloseTo(readJson(join(BASELINE, 'result.json')).mAP * 100, 10);
+    expect(overall.maxDrop).toBe(0.5);
+    const onnx = await cli(['check', '--baseline', join(BASELINE, 'model.onnx'), '--candidate', BASELINE]);
+    expect(onnx.code).toBe(2);
+    expect(onnx.stderr).toMatch(/model\.onnx: an ONNX model can only be the candidate; a baseline is the result of `cft-bench infer` or `eval`/);
   });
 });

@@ -114,6 +114,8 @@ export function mergeLeaderboards(docs: readonly { source: string; doc: CompareD
   return docs.flatMap(({ source, doc }) => doc.leaderboard.map((r) => ({ ...r, source }))).sort((a, b) => b.mAP.mean - a.mAP.mean);
 }
 
-export function mergedMarkdown(rows: readonly (LeaderboardRow & { source: string })[]): string {
-  return ['# cft-bench leaderboard', '', leaderboardTable(rows, true), ''].join('\n');
+/** The merged table, with each source's claim (a --quick source stays labelled "pipeline check, no claim"). */
+export function mergedMarkdown(rows: readonly (LeaderboardRow & { source: string })[], claims: Readonly<Record<string, string>> = {}): string {
+  const notes = Object.entries(claims).map(([source, claim]) => `> ${mdEscape(source)}: ${claim}`);
+  return ['# cft-bench leaderboard', '', ...(notes.length > 0 ? [...notes, ''] : []), leaderboardTable(rows, true), ''].join('\n');
 }

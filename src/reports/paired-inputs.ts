@@ -33,6 +33,7 @@ export interface PairedSide {
  * result beside another run's evidence, is refused (InputError), never shown.
  */
 export function readPairedSide(arg: string): PairedSide {
+  if (/\.onnx$/i.test(arg)) throw new InputError(arg, null, 'an ONNX model can only be the candidate; a baseline is the result of `cft-bench infer` or `eval` (its directory or result.json), e.g. baselines/default');
   const path = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'result.json') : arg;
   if (!existsSync(path)) throw new InputError(path, null, 'file not found (expected the result.json of `cft-bench eval` or `cft-bench infer`, or its directory)');
   let doc: PairedSide['doc'];

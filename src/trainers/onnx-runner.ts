@@ -57,6 +57,14 @@ export class OnnxModel {
     }
   }
 
+  /** Scores must be probabilities: a model that outputs logits would be scored silently (and wrongly). */
+  private checkScores(data: Float32Array): void {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (!(v >= 0 && v <= 1)) throw new InputError(this.path, null, `contract: output 'scores' must be probabilities in [0, 1]; got ${v} — does the model end in logits? Add a sigmoid before exporting`);
+    }
+  }
+
   private async run(examples: readonly LocalisationExample[], boxes: readonly (readonly (readonly number[])[])[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
     const { frames: T, height: H, width: W, channels: C } = this.dataset.shape;
     const len = T * H * W * C;
@@ -74,11 +82,14 @@ export class OnnxModel {
       });
     } catch (err) {
       const m = (err as Error).message.split('\n')[0]!;
-      const field = /clips/.test(m) ? `input 'clips' must be float32 [N, ${T}, ${H}, ${W}, ${C}]` : /boxes/.test(m) ? `input 'boxes' must be float32 [N, R, 4]` : 'inputs clips [N,T,H,W,C] and boxes [N,R,4]';
+      // a PyTorch export with default (static) axes fails here on any other N or R than it was traced with
+      const dynamic = ' with N (clips) and R (boxes per clip) dynamic axes (torch.onnx.export(..., dynamic_axes={"clips": {0: "N"}, "boxes": {0: "N", 1: "R"}, "scores": {0: "N", 1: "R"}}))';
+      const field = /clips/.test(m) ? `input 'clips' must be float32 [N, ${T}, ${H}, ${W}, ${C}]${dynamic}` : /boxes/.test(m) ? `input 'boxes' must be float32 [N, R, 4]${dynamic}` : `inputs clips [N,T,H,W,C] and boxes [N,R,4]${dynamic}`;
       throw new InputError(this.path, null, `contract: ${field} (onnxruntime: ${m})`);
     }
     const s = out[CONTRACT.output]!;
     if (s.type !== 'float32') throw new InputError(this.path, null, `contract: output 'scores' must be float32 (got ${s.type})`);
+    this.checkScores(s.data as Float32Array);
     return { data: s.data as Float32Array, dims: s.dims };
   }
 

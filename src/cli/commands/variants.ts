@@ -143,7 +143,12 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   const v = gate(base.ranked, cand.ranked, groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, opts.resamples, 7, units);
   const md = verdictMarkdown(v, opts.baseline, opts.candidate, units !== undefined);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
-  if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, kind: 'check', baseline: opts.baseline, candidate: opts.candidate, ...v }, null, 2) + '\n');
+  if (opts.json) {
+    // one unit throughout: mAP points (0–100), as --max-drop is given
+    const pts = (x: number) => x * 100;
+    const metrics = v.metrics.map((m) => ({ ...m, baseline: pts(m.baseline), candidate: pts(m.candidate), delta: { estimate: pts(m.delta.estimate), lo: pts(m.delta.lo), hi: pts(m.delta.hi) } }));
+    process.stdout.write(JSON.stringify({ schemaVersion: 2, kind: 'check', unit: 'mAP points (0-100)', baseline: opts.baseline, candidate: opts.candidate, ...v, metrics }, null, 2) + '\n');
+  }
   else {
     const t = new Table({ head: ['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'] });
     for (const m of v.metrics) t.push([m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? 'REGRESSION' : 'ok']);
