@@ -163,7 +163,10 @@ for (let i = 0; i < DAMAGED_SLOTS; i++) {
 
 // --- leaderboard
 for (const v of [...INPUT_FILES, fixtures.nullJson, fixtures.arrayJson]) add(`leaderboard ${v.replace(ROOT, '')}`, (out) => ['leaderboard', v, '--out', out], [2]);
-add('leaderboard of an eval result', (out) => ['leaderboard', join(evalResult, 'result.json'), '--out', out], [2]);
+add('leaderboard of an eval result', (out) => ['leaderboard', join(evalResult, 'result.json'), '--out', out], [0]);
+add('leaderboard of an eval and a compare result', (out) => ['leaderboard', join(evalResult, 'result.json'), compareResult, '--out', out], [2]);
+for (const v of ['', 'nobody']) add(`leaderboard --reference ${JSON.stringify(v)}`, (out) => ['leaderboard', evalResult, evalResult, '--reference', v, '--out', out], [2]);
+for (const v of NUMBERS) add(`leaderboard --resamples ${JSON.stringify(v)}`, (out) => ['leaderboard', evalResult, '--resamples', v, '--out', out], numberCase(v));
 add('leaderboard --out is a file', () => ['leaderboard', compareResult, '--out', fixtures.garbage], [2]);
 
 // --- compare (--plan: every check runs, nothing trains) and train (--write-plan)

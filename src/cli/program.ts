@@ -101,10 +101,13 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('leaderboard')
-    .description('merge compare results into one leaderboard (Markdown to stdout; --out DIR also writes CSV and JSON)')
-    .argument('<result.json...>', 'compare result files, e.g. reports/*/result.json')
+    .description('one table of results: compare results merged, or eval/infer results of models on the same GT ranked with CIs (Markdown to stdout; --out DIR also writes CSV and JSON)')
+    .argument('<result...>', 'result.json files (or their folders) of compare, or of eval/infer — one kind per table')
     .option('--out <dir>', 'write leaderboard.md, leaderboard.csv, leaderboard.json here', outDir)
     .option('--json', 'print JSON instead of Markdown')
+    .option('--reference <name>', 'eval/infer results: the model (its result folder\'s name) every other is paired with')
+    .addOption(new Option('--by <unit>', 'eval/infer results: resample keyframes, or whole videos').choices(['keyframe', 'video']).default('keyframe'))
+    .option('--resamples <n>', 'eval/infer results: bootstrap resamples (10 to 1,000,000)', integer(10, 1e6), 1000)
     .action(async (files: string[], opts) => {
       const { leaderboardCommand } = await import('./commands/compare.js');
       setExit(await leaderboardCommand(files, opts));

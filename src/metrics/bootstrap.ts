@@ -161,13 +161,14 @@ export function pairedBootstrap(
   );
 }
 
-/** Bootstrap interval of the mean over seeds of one model's mAP (keyframes resampled). */
-export function bootstrapMean(models: readonly RankedMatches[], ids: readonly number[], resamples: number, seed: number): Interval {
+/** Bootstrap interval of the mean over seeds of one model's mAP (keyframes resampled; whole units, e.g. videos, with `units`). */
+export function bootstrapMean(models: readonly RankedMatches[], ids: readonly number[], resamples: number, seed: number, units?: Int32Array): Interval {
   const n = models[0]!.keys.length;
   const mean = (w: Float64Array) => models.reduce((s, m) => s + weightedMap(m, ids, w), 0) / models.length;
   const rng = new Rng(seed);
+  const u = units === undefined ? 0 : unitCount(units);
   const draws: number[] = [];
-  for (let r = 0; r < resamples; r++) draws.push(mean(resample(rng, n)));
+  for (let r = 0; r < resamples; r++) draws.push(mean(resample(rng, n, units, u)));
   draws.sort((x, y) => x - y);
   return { estimate: mean(new Float64Array(n).fill(1)), lo: percentile(draws, 0.025), hi: percentile(draws, 0.975) };
 }

@@ -2,7 +2,11 @@
  * `cft-bench compare` (protocols under identical data budgets → leaderboard, paired
  * comparison, per-class gains plot) and `cft-bench leaderboard` (merge compare results).
  */
-import { existsSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import { videoUnits } from '../../metrics/bootstrap.js';
+import { rankModels } from '../../metrics/model-ranking.js';
+import { modelBoardCsv, modelBoardMarkdown, type ModelBoard } from '../../reports/model-leaderboard.js';
+import { incomparable, readPairedSide } from '../../reports/paired-inputs.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
@@ -255,7 +259,30 @@ function withoutOptions(argv: readonly string[], drop: Readonly<Record<string, n
   return out;
 }
 
-export async function leaderboardCommand(files: string[], opts: { out?: string; json?: boolean }): Promise<number> {
+export interface LeaderboardOptions {
+  out?: string;
+  json?: boolean;
+  reference?: string;
+  by: 'keyframe' | 'video';
+  resamples: number;
+}
+
+/** What a result file is: a compare result, or an eval/infer result (kind frame-map); null if neither (read later, with its own error). */
+function resultKind(arg: string): 'compare' | 'frame-map' | null {
+  const path = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'result.json') : arg;
+  try {
+    const kind = (JSON.parse(readFileSync(path, 'utf8')) as { kind?: unknown })?.kind;
+    return kind === 'compare' || kind === 'frame-map' ? kind : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function leaderboardCommand(files: string[], opts: LeaderboardOptions): Promise<number> {
+  const kinds = new Set(files.map(resultKind));
+  if (kinds.has('compare') && kinds.has('frame-map')) throw new UsageError('leaderboard: compare results and eval/infer results cannot share one table (give one kind)');
+  if (kinds.has('frame-map')) return modelLeaderboard(files, opts);
+  if (opts.reference !== undefined) throw new UsageError('--reference ranks eval or infer results; compare results are already paired with their baselines');
   const docs = files.map((f) => {
     if (!existsSync(f)) throw new InputError(f, null, 'file not found');
     let doc: CompareDoc;
@@ -273,6 +300,50 @@ export async function leaderboardCommand(files: string[], opts: { out?: string; 
   const md = mergedMarkdown(rows, claims);
   const json = JSON.stringify({ schemaVersion: 1, kind: 'leaderboard', sources: files, claims, rows }, null, 2) + '\n';
   if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await leaderboardCsv(rows), 'leaderboard.json': json });
+  process.stdout.write(opts.json ? json : md);
+  return 0;
+}
+
+/** `leaderboard` of eval/infer results: models on one ground truth, ranked within noise (metrics/model-ranking.ts). */
+async function modelLeaderboard(files: string[], opts: LeaderboardOptions): Promise<number> {
+  const sides = files.map((f) => readPairedSide(f));
+  for (const s of sides.slice(1)) {
+    const why = incomparable(sides[0]!, s);
+    if (why !== null) throw new InputError(s.path, null, why.replace('the baseline', sides[0]!.path));
+  }
+  // a model's name: its result folder's (repeated names get #2, #3 …)
+  const seen = new Map<string, number>();
+  const names = sides.map((s) => {
+    const base = basename(dirname(resolve(s.path)));
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  });
+  if (opts.reference !== undefined && !names.includes(opts.reference)) throw new UsageError(`--reference ${opts.reference}: no such model (models: ${names.join(', ')})`);
+  const first = sides[0]!.doc;
+  const groups: Record<string, number[]> = { overall: first.perClass.map((c) => c.id), ...Object.fromEntries(Object.entries(first.groups).map(([g, v]) => [g, v.classes])) };
+  const ranked = rankModels(
+    sides.map((s, i) => ({ name: names[i]!, ranked: s.ranked, mAP: { overall: s.doc.mAP, ...Object.fromEntries(Object.entries(s.doc.groups).map(([g, v]) => [g, v.mAP])) } })),
+    { groups, resamples: opts.resamples, seed: 7, ...(opts.by === 'video' ? { units: videoUnits(sides[0]!.ranked.keys) } : {}), ...(opts.reference !== undefined ? { reference: opts.reference } : {}) },
+  );
+  const byName = new Map(sides.map((s, i) => [names[i]!, s]));
+  const board: ModelBoard = {
+    schemaVersion: 1,
+    kind: 'model-leaderboard',
+    evaluatedOn: { gtSha256: first.inputs.find((f) => f.role === 'gt')?.sha256 ?? null, protocol: first.protocol.name, grouping: first.grouping.rule },
+    by: opts.by,
+    resamples: opts.resamples,
+    reference: opts.reference ?? null,
+    groups: Object.keys(groups),
+    models: ranked.map((m) => {
+      const c = byName.get(m.name)!.doc.counts.predictions as Record<string, number>;
+      const dropped = Object.fromEntries(Object.entries(c).filter(([k, n]) => !['rowsRead', 'scored', 'scoredOnNegativeKeyframes'].includes(k) && n > 0));
+      return { ...m, source: byName.get(m.name)!.path, rowsRead: c['rowsRead'] ?? 0, scored: c['scored'] ?? 0, dropped };
+    }),
+  };
+  const md = modelBoardMarkdown(board);
+  const json = JSON.stringify(board, null, 2) + '\n';
+  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await modelBoardCsv(board), 'leaderboard.json': json });
   process.stdout.write(opts.json ? json : md);
   return 0;
 }
