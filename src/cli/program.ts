@@ -141,8 +141,8 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('check')
     .description('regression gate: a candidate (variant.onnx, or an infer or eval result) vs a baseline, paired over keyframes; exit 0 pass, 1 regression, 2 bad input')
-    .requiredOption('--baseline <dir|file>', 'baseline: a directory such as baselines/default, or the result.json (or directory) of cft-bench infer or eval', path)
-    .requiredOption('--candidate <file>', 'variant.onnx, or the result.json (or directory) of cft-bench infer or eval', path)
+    .requiredOption('--baseline <results...>', 'baseline: a directory such as baselines/default, or the result.json (or directory) of cft-bench infer or eval; several (or a quoted glob) are the training seeds of one recipe')
+    .requiredOption('--candidate <results...>', 'variant.onnx, or the result.json (or directory) of cft-bench infer or eval; several (or a quoted glob) are the training seeds of one recipe')
     .option('--max-drop <points>', 'tolerated drop in mAP points: 0.5 (all metrics) or tail=1.0 (one metric); repeatable', repeatable(path))
     .option('--resamples <n>', 'paired bootstrap resamples (10 to 1,000,000)', integer(10, 1e6), 1000)
     .addOption(new Option('--by <unit>', 'resample keyframes, or whole videos').choices(['keyframe', 'video']).default('keyframe'))

@@ -187,16 +187,43 @@ export function pairedClassBootstrap(
   seed: number,
   units?: Int32Array,
 ): { classes: Map<number, Interval>; groups: Record<string, Interval> } {
-  const n = a.keys.length;
-  if (b.keys.length !== n || a.keys.some((k, i) => k !== b.keys[i])) throw new Error('paired bootstrap: models were not evaluated on the same keyframes');
+  return seedClassBootstrap([a], [b], groups, resamples, seed, units);
+}
+
+/**
+ * Two recipes, each given as the models of several training seeds, on the same GT: Δ = mean
+ * over a's seeds − mean over b's seeds, per class and per group. Each resample draws the
+ * keyframes (or videos) once for everyone — the comparison stays paired over test data — and,
+ * independently on each side, a bootstrap sample of that side's seeds (with replacement), so the
+ * interval covers both sources of noise: which test keyframes, and which training seed. With one
+ * seed per side nothing is drawn for seeds: the interval covers test-set noise only (the same
+ * numbers as the plain paired bootstrap).
+ */
+export function seedClassBootstrap(
+  a: readonly RankedMatches[],
+  b: readonly RankedMatches[],
+  groups: Readonly<Record<string, readonly number[]>>,
+  resamples: number,
+  seed: number,
+  units?: Int32Array,
+): { classes: Map<number, Interval>; groups: Record<string, Interval> } {
+  const n = a[0]!.keys.length;
+  for (const m of [...a, ...b]) if (m.keys.length !== n || m.keys.some((k, i) => k !== a[0]!.keys[i])) throw new Error('paired bootstrap: models were not evaluated on the same keyframes');
   const ids = [...new Set(Object.values(groups).flat())].sort((x, y) => x - y);
-  const deltas = (w: Float64Array): Map<number, number> => {
+  const meanAp = (models: readonly RankedMatches[], pick: readonly number[], id: number, w: Float64Array) => {
+    let sum = 0;
+    for (const i of pick) {
+      const m = models[i]!;
+      const c = m.byClass.get(id)!;
+      sum += weightedAp(c.kf, c.tp, m.gt.get(id)!, w);
+    }
+    return sum / pick.length;
+  };
+  const deltas = (w: Float64Array, pickA: readonly number[], pickB: readonly number[]): Map<number, number> => {
     const d = new Map<number, number>();
     for (const id of ids) {
-      const ca = a.byClass.get(id)!;
-      const cb = b.byClass.get(id)!;
-      const apA = weightedAp(ca.kf, ca.tp, a.gt.get(id)!, w);
-      if (!Number.isNaN(apA)) d.set(id, apA - weightedAp(cb.kf, cb.tp, b.gt.get(id)!, w));
+      const apA = meanAp(a, pickA, id, w);
+      if (!Number.isNaN(apA)) d.set(id, apA - meanAp(b, pickB, id, w));
     }
     return d;
   };
@@ -209,13 +236,17 @@ export function pairedClassBootstrap(
     }
     return k === 0 ? NaN : sum / k;
   };
-  const point = deltas(new Float64Array(n).fill(1));
+  const all = (m: readonly RankedMatches[]) => m.map((_, i) => i);
+  const point = deltas(new Float64Array(n).fill(1), all(a), all(b));
   const classDraws = new Map<number, number[]>([...point.keys()].map((id) => [id, []]));
   const groupDraws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
   const rng = new Rng(seed);
   const u = units === undefined ? 0 : unitCount(units);
+  // one seed on a side: nothing to draw (and no draw taken from the stream, so single-seed numbers stay as they were)
+  const seeds = (m: readonly RankedMatches[]) => (m.length === 1 ? [0] : Array.from({ length: m.length }, () => rng.int(0, m.length)));
   for (let r = 0; r < resamples; r++) {
-    const d = deltas(resample(rng, n, units, u));
+    const w = resample(rng, n, units, u);
+    const d = deltas(w, seeds(a), seeds(b));
     for (const [id, xs] of classDraws) {
       const x = d.get(id);
       if (x !== undefined) xs.push(x);

@@ -4,7 +4,7 @@
  * keyframes. A metric regresses when it drops by more than its tolerance AND the drop is
  * significant (the whole CI below 0): noise alone does not fail CI, a real drop does.
  */
-import { pairedBootstrap, type Interval, type RankedMatches } from './bootstrap.js';
+import { pairedBootstrap, seedClassBootstrap, type Interval, type RankedMatches } from './bootstrap.js';
 
 /** Tolerances in mAP points (0.5 = 0.005 mAP): a default and per-metric overrides. */
 export interface Tolerances {
@@ -44,11 +44,14 @@ export interface GateVerdict {
   readonly metrics: MetricVerdict[];
   readonly keyframes: number;
   readonly resamples: number;
+  /** Training seeds (models) per side; with one on each side the interval covers test-set noise only. */
+  readonly seeds: { readonly baseline: number; readonly candidate: number };
+  readonly seedNoise: 'covered' | 'not covered (one model per side)';
 }
 
 export function gate(
-  baseline: RankedMatches,
-  candidate: RankedMatches,
+  baseline: RankedMatches | readonly RankedMatches[],
+  candidate: RankedMatches | readonly RankedMatches[],
   groups: Readonly<Record<string, readonly number[]>>,
   scores: { baseline: Record<string, number>; candidate: Record<string, number> },
   tol: Tolerances,
@@ -57,7 +60,11 @@ export function gate(
   units?: Int32Array,
 ): GateVerdict {
   if (!Number.isInteger(resamples) || resamples < 10) throw new RangeError(`gate: ${resamples} resamples cannot give an interval (need an integer ≥ 10)`);
-  const deltas = pairedBootstrap([{ a: candidate, b: baseline }], groups, resamples, seed, units);
+  const base = Array.isArray(baseline) ? baseline : [baseline as RankedMatches];
+  const cand = Array.isArray(candidate) ? candidate : [candidate as RankedMatches];
+  // several seeds on a side: resample seeds within each side and keyframes jointly (bootstrap.ts seedClassBootstrap)
+  const oneEach = base.length === 1 && cand.length === 1;
+  const deltas = oneEach ? pairedBootstrap([{ a: cand[0]!, b: base[0]! }], groups, resamples, seed, units) : seedClassBootstrap(cand, base, groups, resamples, seed, units).groups;
   const metrics = Object.keys(groups).map((g) => {
     const maxDrop = tol.perMetric[g] ?? tol.default;
     const d = deltas[g]!;
@@ -66,5 +73,5 @@ export function gate(
     if (![d.estimate, d.lo, d.hi, base.baseline, base.candidate].every(Number.isFinite)) return { ...base, regression: true, undecided: `no interval could be computed for ${g} (no ground truth of its classes?)` };
     return { ...base, regression: d.estimate < -maxDrop / 100 && d.hi < 0 };
   });
-  return { pass: metrics.every((m) => !m.regression), metrics, keyframes: baseline.keys.length, resamples };
+  return { pass: metrics.every((m) => !m.regression), metrics, keyframes: base[0]!.keys.length, resamples, seeds: { baseline: base.length, candidate: cand.length }, seedNoise: oneEach ? 'not covered (one model per side)' : 'covered' };
 }

@@ -27,6 +27,13 @@ function mark(d: Interval | null): string {
   return s === 'up' ? '▲' : s === 'down' ? '▼' : '';
 }
 
+/** What the intervals cover: with one result per side, seed noise is not in them. */
+function seedText(d: PairedDiff): string {
+  return d.seeds.a > 1 || d.seeds.b > 1
+    ? `Seeds: ${d.seeds.a} (A) and ${d.seeds.b} (B); A and B are each side's mean, and the intervals cover seed noise (seeds resampled within each side, jointly with the test data).`
+    : 'One result per side: the intervals cover test-set noise only, not training-seed noise.';
+}
+
 /** Below this many videos a video bootstrap has too few distinct resamples to mean much. */
 export const FEW_VIDEOS = 20;
 
@@ -46,7 +53,7 @@ export function diffMarkdown(d: PairedDiff, names: DiffNames): string {
   return [
     `# cft-bench diff: \`${mdEscape(names.b)}\` − \`${mdEscape(names.a)}\``,
     '',
-    `Δ AP in points (B − A), paired bootstrap 95% CI over ${describeUnits(d)}, ${d.resamples} resamples (seed ${d.seed}). ▲/▼: the whole CI above/below 0. No verdict: \`cft-bench check\` gates.`,
+    `Δ AP in points (B − A), paired bootstrap 95% CI over ${describeUnits(d)}, ${d.resamples} resamples (seed ${d.seed}). ▲/▼: the whole CI above/below 0. No verdict: \`cft-bench check\` gates. ${seedText(d)}`,
     '',
     mdTable(
       ['group', 'classes with GT', 'A mAP', 'B mAP', 'Δ points [95% CI]', ''],
@@ -81,7 +88,7 @@ export function diffTerminal(d: PairedDiff, names: DiffNames, top = 10): string 
   const classes = rankedClasses(d).slice(0, top);
   const c = new Table({ head: ['class', 'group', 'GT', 'A AP', 'B AP', 'Δ points [95% CI]', ''] });
   for (const x of classes) c.push([`${x.id} ${x.name}`, x.group, x.numGt, fmt(x.apA), fmt(x.apB), deltaText(x.delta), mark(x.delta)]);
-  return [`${names.b} − ${names.a}: paired over ${describeUnits(d)}, ${d.resamples} resamples`, g.toString(), `largest per-class changes (${classes.length}):`, c.toString(), ''].join('\n');
+  return [`${names.b} − ${names.a}: paired over ${describeUnits(d)}, ${d.resamples} resamples. ${seedText(d)}`, g.toString(), `largest per-class changes (${classes.length}):`, c.toString(), ''].join('\n');
 }
 
 /** One annotation per group: a warning when it dropped beyond noise, else a notice. */

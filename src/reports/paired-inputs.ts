@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
+import { globSync, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../data/input-error.js';
 import type { Split } from '../data/datasets.js';
 import type { RankedMatches } from '../metrics/bootstrap.js';
@@ -132,4 +133,20 @@ export function incomparable(a: PairedSide, b: PairedSide): string | null {
 function sameGrouping(a: EvalResultDoc, b: EvalResultDoc): boolean {
   const of = (d: EvalResultDoc) => JSON.stringify(Object.entries(d.groups).map(([g, v]) => [g, [...v.classes].sort((x, y) => x - y)]).sort());
   return of(a) === of(b);
+}
+
+/** Results named on the command line, with quoted globs expanded (sorted): several are one recipe's training seeds. */
+export function expandResultPaths(args: readonly string[], option: string): string[] {
+  return args.flatMap((a) => {
+    if (a.trim() === '') throw new InputError(option, null, 'an empty path');
+    if (!isDynamicPattern(a)) return [a];
+    const found = globSync(a, { onlyFiles: false, expandDirectories: false, absolute: isAbsolute(a) }).sort();
+    if (found.length === 0) throw new InputError(a, null, 'nothing matches this pattern');
+    return found;
+  });
+}
+
+/** readPairedSide of every result named (globs expanded). */
+export function readPairedSides(args: readonly string[], option: string): PairedSide[] {
+  return expandResultPaths(args, option).map(readPairedSide);
 }

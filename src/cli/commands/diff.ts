@@ -9,7 +9,7 @@ import { pairedDiff, type ResampleUnit } from '../../metrics/paired-diff.js';
 import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
 import { diffCsv, diffGithubAnnotations, diffMarkdown, diffSvg, diffTerminal } from '../../reports/diff-report.js';
 import { InputError } from '../../data/input-error.js';
-import { incomparable, readPairedSide } from '../../reports/paired-inputs.js';
+import { incomparable, readPairedSides } from '../../reports/paired-inputs.js';
 import { UsageError } from '../errors.js';
 
 export interface DiffOptions {
@@ -31,13 +31,16 @@ export async function diffCommand(a: string, b: string, opts: DiffOptions): Prom
   const seed = Number(opts.seed);
   if (!(Number.isInteger(resamples) && resamples >= 10)) throw new UsageError('--resamples must be an integer >= 10');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
-  const sideA = readPairedSide(a);
-  const sideB = readPairedSide(b);
-  const why = incomparable(sideA, sideB);
-  if (why !== null) throw new InputError(sideB.path, null, why.replace('the baseline', a));
+  // a quoted glob on a side: that recipe's training seeds
+  const sidesA = readPairedSides([a], 'A');
+  const sidesB = readPairedSides([b], 'B');
+  for (const s of [...sidesA.slice(1), ...sidesB]) {
+    const why = incomparable(sidesA[0]!, s);
+    if (why !== null) throw new InputError(s.path, null, why.replace('the baseline', sidesA[0]!.path));
+  }
   const names = { a: sideName(a), b: sideName(b) };
   if (names.a === names.b) Object.assign(names, { a: `A:${names.a}`, b: `B:${names.b}` });
-  const d = pairedDiff({ doc: sideA.doc, ranked: sideA.ranked }, { doc: sideB.doc, ranked: sideB.ranked }, { by: opts.by as ResampleUnit, resamples, seed });
+  const d = pairedDiff(sidesA.map((s) => ({ doc: s.doc, ranked: s.ranked })), sidesB.map((s) => ({ doc: s.doc, ranked: s.ranked })), { by: opts.by as ResampleUnit, resamples, seed });
   const md = diffMarkdown(d, names);
   const json = JSON.stringify({ schemaVersion: 1, kind: 'diff', a: { name: names.a, path: a }, b: { name: names.b, path: b }, ...d }, null, 2) + '\n';
   const files: Record<string, string> = { 'diff.md': md, 'diff.csv': await diffCsv(d), 'diff.json': json };

@@ -22,7 +22,7 @@ import { parseSampler } from '../../protocols/sampler.js';
 import { writeFileAtomic, writeReportDir } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
 import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
-import { incomparable, readPairedSide, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
+import { expandResultPaths, incomparable, readPairedSide, readPairedSides, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
 import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
 import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
 import { loadBackend } from '../../trainers/backend.js';
@@ -90,8 +90,8 @@ export async function inferCommand(opts: { model: string; benchmark: string; spl
 }
 
 export interface CheckOptions {
-  baseline: string;
-  candidate: string;
+  baseline: string[];
+  candidate: string[];
   maxDrop?: string[];
   markdown?: string;
   json?: boolean;
@@ -101,12 +101,19 @@ export interface CheckOptions {
   threads: number;
 }
 
+/** What the interval covers, in words: with one model per side, seed noise is not in it. */
+function seedNote(v: GateVerdict): string {
+  return v.seedNoise === 'covered'
+    ? ` Seeds: ${v.seeds.candidate} candidate, ${v.seeds.baseline} baseline; the interval covers seed noise too (seeds resampled within each side, jointly with the keyframes).`
+    : ' One model per side: the interval covers test-set noise only, not training-seed noise (give several seeds per side to cover it).';
+}
+
 function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string, byVideo: boolean): string {
   const rows = v.metrics.map((m) => [m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? '❌ regression' : '✅ ok']);
   return [
     `## cft-bench check: ${v.pass ? '✅ pass' : '❌ regression'}`,
     '',
-    `Candidate \`${candidate}\` vs baseline \`${baseline}\` on ${v.keyframes} keyframes${byVideo ? ' (resampled by video)' : ''}; Δ in mAP points with a paired bootstrap 95% CI (${v.resamples} resamples). A metric regresses when it drops by more than its tolerance and the whole CI is below 0.`,
+    `Candidate \`${candidate}\` vs baseline \`${baseline}\` on ${v.keyframes} keyframes${byVideo ? ' (resampled by video)' : ''}; Δ in mAP points with a paired bootstrap 95% CI (${v.resamples} resamples). A metric regresses when it drops by more than its tolerance and the whole CI is below 0.${seedNote(v)}`,
     '',
     mdTable(['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'], rows, ['l', 'r', 'r', 'r', 'r', 'l']),
     '',
@@ -114,22 +121,27 @@ function verdictMarkdown(v: GateVerdict, baseline: string, candidate: string, by
 }
 
 export async function checkCommand(opts: CheckOptions): Promise<number> {
-  const base = readPairedSide(opts.baseline);
+  const baseSides = readPairedSides(opts.baseline, '--baseline');
+  const base = baseSides[0]!;
   const baseDoc = base.doc;
-  let cand: PairedSide;
-  if (opts.candidate.endsWith('.onnx')) {
-    if (baseDoc.variant === undefined) throw new InputError(opts.candidate, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
+  const candPaths = expandResultPaths(opts.candidate, '--candidate');
+  let candSides: PairedSide[];
+  if (candPaths.some((p) => p.endsWith('.onnx'))) {
+    if (candPaths.length > 1) throw new UsageError('--candidate: one ONNX model at a time (several seeds of a recipe: their infer results)');
+    const model = candPaths[0]!;
+    if (baseDoc.variant === undefined) throw new InputError(model, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
     try {
-      await inferModel(opts.candidate, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: opts.threads, device: 'cpu' });
-      cand = { ...readPairedSide(tmp), path: opts.candidate };
+      await inferModel(model, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: opts.threads, device: 'cpu' });
+      candSides = [{ ...readPairedSide(tmp), path: model }];
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-  } else cand = readPairedSide(opts.candidate);
-  const why = incomparable(base, cand);
-  if (why !== null) throw new InputError(cand.path, null, why);
-  const candDoc = cand.doc;
+  } else candSides = candPaths.map(readPairedSide);
+  for (const s of [...baseSides.slice(1), ...candSides]) {
+    const why = incomparable(base, s);
+    if (why !== null) throw new InputError(s.path, null, why);
+  }
   const groups: Record<string, number[]> = { overall: baseDoc.perClass.map((c) => c.id) };
   for (const [g, s] of Object.entries(baseDoc.groups)) groups[g] = s.classes;
   let tol;
@@ -138,10 +150,13 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const scores = (d: EvalResultDoc) => Object.fromEntries([['overall', d.mAP ?? NaN], ...Object.entries(d.groups).map(([g, s]) => [g, s.mAP ?? NaN])]) as Record<string, number>;
+  // each side's scores: the mean over its seeds of the (verified) official mAPs
+  const scores = (docs: readonly EvalResultDoc[]) => Object.fromEntries(Object.keys(groups).map((g) => [g, docs.reduce((s, d) => s + ((g === 'overall' ? d.mAP : d.groups[g]?.mAP) ?? NaN), 0) / docs.length])) as Record<string, number>;
   const units = opts.by === 'video' ? videoUnits(base.ranked.keys) : undefined;
-  const v = gate(base.ranked, cand.ranked, groups, { baseline: scores(baseDoc), candidate: scores(candDoc) }, tol, opts.resamples, 7, units);
-  const md = verdictMarkdown(v, opts.baseline, opts.candidate, units !== undefined);
+  const v = gate(baseSides.map((s) => s.ranked), candSides.map((s) => s.ranked), groups, { baseline: scores(baseSides.map((s) => s.doc)), candidate: scores(candSides.map((s) => s.doc)) }, tol, opts.resamples, 7, units);
+  const baseName = opts.baseline.join(' ');
+  const candName = opts.candidate.join(' ');
+  const md = verdictMarkdown(v, baseName, candName, units !== undefined);
   if (opts.markdown) writeFileAtomic(opts.markdown, md);
   if (opts.json) {
     // one unit throughout: mAP points (0–100), as --max-drop is given
@@ -152,7 +167,7 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   else {
     const t = new Table({ head: ['metric', 'baseline', 'candidate', 'Δ points [95% CI]', 'max drop', 'verdict'] });
     for (const m of v.metrics) t.push([m.metric, fmt(m.baseline), fmt(m.candidate), `${(m.delta.estimate * 100).toFixed(2)} [${(m.delta.lo * 100).toFixed(2)}, ${(m.delta.hi * 100).toFixed(2)}]`, m.maxDrop.toFixed(2), m.regression ? 'REGRESSION' : 'ok']);
-    process.stdout.write(`${t.toString()}\n${v.pass ? 'pass' : 'regression'}: ${opts.candidate} vs ${opts.baseline}\n`);
+    process.stdout.write(`${t.toString()}\n${v.pass ? 'pass' : 'regression'}: ${candName} vs ${baseName}${seedNote(v)}\n`);
   }
   if (opts.github) {
     for (const m of v.metrics) {
