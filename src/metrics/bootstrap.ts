@@ -210,14 +210,22 @@ export function seedClassBootstrap(
   const n = a[0]!.keys.length;
   for (const m of [...a, ...b]) if (m.keys.length !== n || m.keys.some((k, i) => k !== a[0]!.keys[i])) throw new Error('paired bootstrap: models were not evaluated on the same keyframes');
   const ids = [...new Set(Object.values(groups).flat())].sort((x, y) => x - y);
+  const apOf = (m: RankedMatches, id: number, w: Float64Array) => {
+    const c = m.byClass.get(id)!;
+    return weightedAp(c.kf, c.tp, m.gt.get(id)!, w);
+  };
+  /**
+   * A side's mean AP over the drawn seeds. Resampling n seeds understates their variance by
+   * (n−1)/n (3 seeds: by a third), so the drawn mean's deviation from the mean over all seeds is
+   * scaled by √(n/(n−1)), the usual small-sample correction; with one seed nothing is drawn.
+   */
   const meanAp = (models: readonly RankedMatches[], pick: readonly number[], id: number, w: Float64Array) => {
-    let sum = 0;
-    for (const i of pick) {
-      const m = models[i]!;
-      const c = m.byClass.get(id)!;
-      sum += weightedAp(c.kf, c.tp, m.gt.get(id)!, w);
-    }
-    return sum / pick.length;
+    const n = models.length;
+    if (n === 1) return apOf(models[0]!, id, w);
+    const aps = models.map((m) => apOf(m, id, w)); // each seed's AP once; the draw picks among them
+    const all = aps.reduce((s, x) => s + x, 0) / n;
+    const drawn = pick.reduce((s, i) => s + aps[i]!, 0) / pick.length;
+    return all + Math.sqrt(n / (n - 1)) * (drawn - all);
   };
   const deltas = (w: Float64Array, pickA: readonly number[], pickB: readonly number[]): Map<number, number> => {
     const d = new Map<number, number>();

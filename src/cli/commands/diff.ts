@@ -36,7 +36,7 @@ export async function diffCommand(a: string, b: string, opts: DiffOptions): Prom
   const sidesB = readPairedSides([b], 'B');
   for (const s of [...sidesA.slice(1), ...sidesB]) {
     const why = incomparable(sidesA[0]!, s);
-    if (why !== null) throw new InputError(s.path, null, why.replace('the baseline', sidesA[0]!.path));
+    if (why !== null) throw new InputError(s.path, null, why.replace('the baseline', sidesA.length === 1 ? a : sidesA[0]!.path));
   }
   const names = { a: sideName(a), b: sideName(b) };
   if (names.a === names.b) Object.assign(names, { a: `A:${names.a}`, b: `B:${names.b}` });
