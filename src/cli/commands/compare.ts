@@ -14,7 +14,6 @@ import { parseShard } from '../../protocols/shard.js';
 import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js';
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
-import { parseSampler } from '../../protocols/sampler.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
 import type { BackendName } from '../../trainers/backend.js';
 import { checkReplaceable, tempTag, writeReportFiles } from '../../reports/atomic-write.js';

@@ -10,7 +10,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
-import { rankMatches, videoUnits } from '../../metrics/bootstrap.js';
+import { videoUnits } from '../../metrics/bootstrap.js';
 import { assignGroups, groupScores } from '../../metrics/class-groups.js';
 import { evaluatePredictions } from '../../metrics/evaluate-predictions.js';
 import { gate, parseTolerances, type GateVerdict } from '../../metrics/gate.js';
