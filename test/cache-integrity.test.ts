@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers/cli.js';
+import { cli, spawnCli, tempDir } from './helpers/cli.js';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const PROTOCOLS = 'downstream-only,pretrain-finetune,cofinetune';
@@ -19,15 +19,6 @@ const board = (out: string) => (JSON.parse(readFileSync(join(out, 'result.json')
 const runDirs = (cache: string) => readdirSync(join(cache, 'runs')).filter((n) => /^[0-9a-f]{20}$/.test(n));
 /** The cached run of `protocol` (by the spec its result.json records). */
 const runOf = (cache: string, protocol: string) => join(cache, 'runs', runDirs(cache).find((h) => JSON.parse(readFileSync(join(cache, 'runs', h, 'result.json'), 'utf8')).spec.protocol === protocol)!);
-
-function spawnCli(argv: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 describe('the compare cache verifies what it reads', { timeout: 600_000 }, () => {
   const dir = tempDir();

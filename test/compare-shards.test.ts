@@ -3,25 +3,16 @@
  * `--merge`, give the same leaderboard as one unsharded run. Only the wall-clock seconds of
  * each run differ (they are measurements, not results), so they are blanked before comparing.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, readJson, tempDir } from './helpers/cli.js';
+import { cli, readJson, spawnCli, tempDir } from './helpers/cli.js';
 import { parseShard, shareOf } from '../src/protocols/shard.js';
 import { protocolSourceHash, type JobSpec } from '../src/protocols/job.js';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const args = (out: string) => ['compare', '--quick', '--budget-scale', '0.3', '--protocols', 'downstream-only,pretrain-finetune,linear-probe-finetune,cofinetune', '--resamples', '40', '--workers', '1', '--out', out];
 
-function run(argv: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const run = spawnCli;
 
 /** leaderboard.md / .csv with the per-run wall seconds blanked. */
 const md = (dir: string) => readFileSync(join(dir, 'leaderboard.md'), 'utf8').replace(/\| \d+ \| (wasm|cpu|tfjs-node|tfjs-node-gpu) \|/g, '| _ | $1 |');

@@ -68,13 +68,11 @@ export interface JobResult {
   readonly dir: string;
 }
 
-const canonical = canonicalJson;
-
 /** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
 export function jobHash(spec: JobSpec): string {
   // the trainer's command and the files it names are part of the key; how long we wait for it is not
   const keyed = spec.trainer === undefined ? spec : { ...spec, trainer: { command: spec.trainer.command, files: spec.trainer.files } };
-  return createHash('sha256').update(canonical(keyed)).digest('hex').slice(0, 20);
+  return createHash('sha256').update(canonicalJson(keyed)).digest('hex').slice(0, 20);
 }
 
 export function protocolSourceHash(protocol: string): string | null {
@@ -104,7 +102,7 @@ export async function pretrainKey(spec: JobSpec): Promise<string | null> {
   const { seed, batch, downstream, benchmarkSeed, backend, codeVersion } = spec;
   // an external trainer's checkpoint is its own format: keyed by what defines the trainer too
   const trainer = spec.trainer === undefined ? null : { command: spec.trainer.command, files: spec.trainer.files };
-  return createHash('sha256').update(canonical({ prefix, seed, batch, downstream, benchmarkSeed, backend, codeVersion, ...(trainer !== null ? { trainer } : {}) })).digest('hex').slice(0, 20);
+  return createHash('sha256').update(canonicalJson({ prefix, seed, batch, downstream, benchmarkSeed, backend, codeVersion, ...(trainer !== null ? { trainer } : {}) })).digest('hex').slice(0, 20);
 }
 
 /**

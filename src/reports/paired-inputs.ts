@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { dirname, join } from 'node:path';
+import { expandPathArgs } from '../data/path-args.js';
 import { InputError } from '../data/input-error.js';
 import type { Split } from '../data/datasets.js';
 import type { RankedMatches } from '../metrics/bootstrap.js';
@@ -135,16 +135,8 @@ function sameGrouping(a: EvalResultDoc, b: EvalResultDoc): boolean {
   return of(a) === of(b);
 }
 
-/** Results named on the command line, with quoted globs expanded (sorted): several are one recipe's training seeds. */
-export function expandResultPaths(args: readonly string[], option: string): string[] {
-  return args.flatMap((a) => {
-    if (a.trim() === '') throw new InputError(option, null, 'an empty path');
-    if (!isDynamicPattern(a)) return [a];
-    const found = globSync(a, { onlyFiles: false, expandDirectories: false, absolute: isAbsolute(a) }).sort();
-    if (found.length === 0) throw new InputError(a, null, 'nothing matches this pattern');
-    return found;
-  });
-}
+/** Results named on the command line (quoted globs expanded): several are one recipe's training seeds. */
+export const expandResultPaths = (args: readonly string[], option: string): string[] => expandPathArgs(args, option, { onlyFiles: false });
 
 /** readPairedSide of every result named (globs expanded). */
 export function readPairedSides(args: readonly string[], option: string): PairedSide[] {

@@ -1,4 +1,5 @@
 /** Runs the CLI in-process, capturing stdout/stderr; plus small temp-file helpers for tests. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,18 @@ export async function cli(args: string[]): Promise<CliResult> {
 const made = new Set<string>();
 
 /** A new temp dir, removed after the test file (test/helpers/setup.ts): tests leave nothing behind. */
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/** Runs the CLI in a process of its own (what worker processes print reaches its stderr); stdout is not kept. */
+export function spawnCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 export function tempDir(prefix = 'cft-bench-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.add(dir);

@@ -2,9 +2,8 @@
  * `cft-bench eval`: frame-mAP of a prediction file against AVA-format GT, with head/mid/tail
  * groups; writes per_class.csv, summary.md and result.json (atomically) into --out.
  */
-import { basename, isAbsolute, join } from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
-import { InputError } from '../../data/input-error.js';
+import { basename, join } from 'node:path';
+import { expandPathArgs } from '../../data/path-args.js';
 import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
 import { evaluateFiles } from '../../metrics/evaluator.js';
 import { getPreset } from '../../metrics/presets.js';
@@ -38,18 +37,6 @@ export function reportName(predPath: string): string {
   return basename(predPath).replace(/\.gz$/i, '').replace(/\.csv$/i, '') || 'eval';
 }
 
-/**
- * The prediction files named on the command line, with quoted globs expanded (sorted, so the
- * shard order — and the merged file — does not depend on the file system).
- */
-export function expandPredictionPaths(args: readonly string[]): string[] {
-  return args.flatMap((a) => {
-    if (!isDynamicPattern(a)) return [a];
-    const found = globSync(a, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(a) }).sort();
-    if (found.length === 0) throw new InputError(a, null, 'no file matches this pattern');
-    return found;
-  });
-}
 
 export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   let preset;
@@ -60,9 +47,8 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   }
   if (opts.ties !== 'exact' && opts.ties !== 'bounds') throw new UsageError(`--ties must be exact or bounds (got '${opts.ties}')`);
   const workers = opts.workers;
-  if (opts.pred.some((p) => p.trim() === '')) throw new UsageError("option '--pred <files...>': an empty path");
   const ties = opts.ties;
-  const preds = expandPredictionPaths(opts.pred);
+  const preds = expandPathArgs(opts.pred, '--pred', { onlyFiles: true }); // several files or a quoted glob: shards
   const run = await evaluateFiles({ gt: opts.gt, pred: preds, labelMap: opts.labelmap, exclusions: opts.exclusions }, preset, {
     tieBounds: ties === 'bounds',
     skipBadRows: opts.skipBadRows ?? false,
