@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
+import { LOSS_CURVE_POINTS, phaseLosses, type PlannedStep } from '../src/protocols/training-plan.js';
 
 describe('train --write-plan', { timeout: 120_000 }, () => {
   it("LP-FT's plan: phases, batches and LRs as specified; its ledger is the trained run's ledger", async () => {
@@ -40,5 +41,34 @@ describe('train --write-plan', { timeout: 120_000 }, () => {
     const run = await cli([...args, '--out', join(dir, 'run'), '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).ledger).toEqual(plan.ledger);
+  });
+});
+
+describe('phaseLosses: the loss curve every run records', () => {
+  // 250 steps alternating two kinds of batch (125 each), then 1 mixed step; loss of step i is i
+  const steps: PlannedStep[] = [
+    ...Array.from({ length: 250 }, (_, i) => ({ lr: 0.1, parts: [[i % 2 === 0 ? 'ava' : 'kinetics', [i]] as const] })),
+    { lr: 0.1, parts: [['ava', [0]] as const, ['kinetics', [1]] as const] },
+  ];
+  const losses = steps.map((_, i) => i);
+
+  it('one curve per kind of batch, at most LOSS_CURVE_POINTS binned means, each point the mean of its bin at its last step', () => {
+    const { curve, final } = phaseLosses(steps, losses);
+    expect(Object.keys(curve).sort()).toEqual(['ava', 'ava+kinetics', 'kinetics']);
+    const ava = curve['ava']!;
+    // 125 ava steps (0, 2, …, 248) in bins of 2: 63 points; first bin = steps 0 and 2
+    expect(ava.length).toBe(63);
+    expect(ava[0]).toEqual([3, 1]);
+    expect(ava.at(-1)).toEqual([249, 248]);
+    expect(curve['ava+kinetics']).toEqual([[251, 250]]);
+    for (const c of Object.values(curve)) expect(c.length).toBeLessThanOrEqual(LOSS_CURVE_POINTS);
+    expect(final).toBeCloseTo(losses.slice(-50).reduce((a, b) => a + b, 0) / 50, 12);
+  });
+
+  it('a diverged phase: the curve stops at the last finite loss', () => {
+    const { curve } = phaseLosses(steps, [...losses.slice(0, 10), NaN]);
+    expect(curve['ava']!.flat().every(Number.isFinite)).toBe(true);
+    expect(curve['ava']!.at(-1)![0]).toBeLessThanOrEqual(10);
+    expect(curve['kinetics']!.at(-1)).toEqual([10, 9]); // bins of 2 kinetics steps: (1, 3), (5, 7), then 9 alone (11 is past the last loss)
   });
 });

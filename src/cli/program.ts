@@ -101,7 +101,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('leaderboard')
-    .description('one table of results: compare results merged, or eval/infer results of models on the same GT ranked with CIs (Markdown to stdout; --out DIR also writes CSV and JSON)')
+    .description('one table of results: compare results merged, or eval/infer results of models on the same GT ranked with CIs (Markdown to stdout; --out DIR also writes CSV, JSON and report.html)')
     .argument('<result...>', 'result.json files (or their folders) of compare, or of eval/infer — one kind per table')
     .option('--out <dir>', 'write leaderboard.md, leaderboard.csv, leaderboard.json here', outDir)
     .option('--json', 'print JSON instead of Markdown')

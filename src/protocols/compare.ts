@@ -159,7 +159,19 @@ export interface CompareDoc {
   readonly unscored: string[];
   /** Protocols whose chosen LR is still an edge of the grid after every extension allowed (exit 1; the report flags them). */
   readonly lrEdge: string[];
-  readonly runs: { protocol: string; seed: number; lr: number; hash: string; valMAP: number | null; testMAP: number | null; selected: boolean; ledger: JobResult['ledger']; dir: string }[];
+  readonly runs: {
+    protocol: string;
+    seed: number;
+    lr: number;
+    hash: string;
+    valMAP: number | null;
+    testMAP: number | null;
+    selected: boolean;
+    ledger: JobResult['ledger'];
+    /** Phase → step kind → training-loss curve (binned means). */
+    lossCurve: JobResult['lossCurve'];
+    dir: string;
+  }[];
 }
 
 function cell(values: number[], ci: Interval | null): Cell {
@@ -399,7 +411,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     runs: specs.map((s, i) => {
       const r = results[i]!;
       const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)?.some((x) => x.hash === r.hash) ?? false;
-      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, dir: r.dir };
+      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, lossCurve: r.lossCurve ?? {}, dir: r.dir };
     }),
   };
 }

@@ -11,7 +11,7 @@ import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from 
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
 import { runExternalJob, type ExternalTrainerOptions, type ExternalTrainerSpec } from '../trainers/external-trainer.js';
-import { trainingPlan } from './training-plan.js';
+import { trainingPlan, type LossCurve } from './training-plan.js';
 import type { Ledger } from './ledger.js';
 import { resolveProtocol, type Protocol, type ProtocolContext } from './protocol.js';
 import { ExampleCache, runProtocol, sharedPrefix, type Divergence, type StepInfo } from './runner.js';
@@ -58,6 +58,8 @@ export interface JobResult {
   readonly finalLoss: Record<string, number>;
   /** Phase → dataset → mean loss of the phase's first steps (compare's sanity guard). */
   readonly firstLoss: Record<string, Record<string, number>>;
+  /** Phase → step kind → loss curve (binned means, training-plan.ts phaseLosses). */
+  readonly lossCurve: Record<string, Record<string, LossCurve>>;
   /** The shared pretraining checkpoint this run started from (its key), or null. */
   readonly pretrainCheckpoint: string | null;
   readonly ledger: Ledger;
@@ -206,6 +208,7 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
     seconds: run.seconds,
     finalLoss: run.finalLoss,
     firstLoss: run.firstLoss,
+    lossCurve: run.lossCurve,
     pretrainCheckpoint: key,
     ledger: run.ledger,
     scores,

@@ -17,7 +17,7 @@ import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
 import { Trainer } from '../trainers/trainer.js';
 import type { Ledger } from './ledger.js';
-import { phaseLosses, planSeed, trainingPlan } from './training-plan.js';
+import { phaseLosses, planSeed, trainingPlan, type LossCurve } from './training-plan.js';
 import type { Phase, Protocol, ProtocolContext } from './protocol.js';
 import { planSteps, type StepPlan } from './sampler.js';
 
@@ -52,6 +52,8 @@ export interface RunResult {
   readonly finalLoss: Record<string, number>;
   /** Phase → dataset → mean loss of its first FIRST_LOSS_STEPS steps on that dataset. */
   readonly firstLoss: Record<string, Record<string, number>>;
+  /** Phase → step kind → loss curve (training-plan.ts phaseLosses); a diverged run's ends where it diverged. */
+  readonly lossCurve: Record<string, Record<string, LossCurve>>;
   /** Leading phases loaded from the shared checkpoint (0: all trained here). */
   readonly loadedPhases: number;
   /** Where the loss stopped being a finite number (training stopped there), or null. */
@@ -101,6 +103,7 @@ interface CheckpointState {
   readonly phases: number;
   readonly finalLoss: Record<string, number>;
   readonly firstLoss: Record<string, Record<string, number>>;
+  readonly lossCurve: Record<string, Record<string, LossCurve>>;
 }
 
 /** Train-split examples, generated once per index. */
@@ -140,6 +143,7 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
   const total = plan.phases.reduce((s, p) => s + p.steps.length, 0);
   let finalLoss: Record<string, number> = {};
   let firstLoss: Record<string, Record<string, number>> = {};
+  let lossCurve: Record<string, Record<string, LossCurve>> = {};
   const prefix = spec.checkpoint === undefined ? 0 : (sharedPrefix(protocol, ctx, spec.seed)?.phases.length ?? 0);
   const statePath = spec.checkpoint === undefined ? '' : join(spec.checkpoint, 'state.json');
   let loaded = 0;
@@ -153,7 +157,7 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
       } catch (err) {
         throw new Error(`${statePath}: the pretraining checkpoint does not load (${(err as Error).message}); delete it to retrain`);
       }
-      ({ finalLoss, firstLoss } = state.record);
+      ({ finalLoss, firstLoss, lossCurve } = state.record);
       loaded = state.record.phases;
     }
   }
@@ -184,13 +188,14 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
         break;
       }
     }
-    if (diverged !== null) break;
     const summary = phaseLosses(steps, losses);
+    lossCurve[phase.name] = summary.curve;
+    if (diverged !== null) break;
     finalLoss[phase.name] = summary.final;
     firstLoss[phase.name] = summary.first;
-    if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss });
+    if (pi === prefix - 1 && loaded === 0) saveCheckpoint(spec.checkpoint!, trainer, { phases: prefix, finalLoss, firstLoss, lossCurve });
   }
-  return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, loadedPhases: loaded, diverged };
+  return { trainer, ledger: plan.ledger, steps: total, seconds: (performance.now() - t0) / 1e3, finalLoss, firstLoss, lossCurve, loadedPhases: loaded, diverged };
 }
 
 /** Saves the shared prefix: model + sealed state, staged and renamed into place (first writer wins). */

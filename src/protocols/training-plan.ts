@@ -61,21 +61,44 @@ export function trainingPlan(protocol: Protocol, ctx: ProtocolContext, datasets:
 /** Steps at the start of each phase whose losses make `firstLoss` (the sanity guard reads them). */
 export const FIRST_LOSS_STEPS = 10;
 
+/** Points per step kind of a phase's loss curve (`curve`): enough to see its shape, small enough for every run's result. */
+export const LOSS_CURVE_POINTS = 100;
+
+/** A loss curve: [last step of a bin (1-based, within the phase), mean loss of the bin's steps]. */
+export type LossCurve = readonly (readonly [number, number])[];
+
 /**
  * A phase's loss statistics from its per-step losses, as every trainer's are recorded: the mean
  * of the last 50 (`final`), and per step kind (the datasets of a step, e.g. "synth-ava") the
- * mean of its first FIRST_LOSS_STEPS (`first`).
+ * mean of its first FIRST_LOSS_STEPS (`first`) and its curve (`curve`: consecutive steps of
+ * that kind binned into at most LOSS_CURVE_POINTS means). Losses past the last given one
+ * (a run that diverged) and non-finite ones are left out of the curve.
  */
-export function phaseLosses(steps: readonly PlannedStep[], losses: readonly number[]): { final: number; first: Record<string, number> } {
+export function phaseLosses(steps: readonly PlannedStep[], losses: readonly number[]): { final: number; first: Record<string, number>; curve: Record<string, LossCurve> } {
   const last = losses.slice(-50);
   const first = new Map<string, number[]>();
+  const byKind = new Map<string, number[]>(); // step indices of each kind
   steps.forEach((s, i) => {
     const key = s.parts.map(([d]) => d).join('+');
     const f = first.get(key) ?? [];
-    if (f.length < FIRST_LOSS_STEPS) first.set(key, [...f, losses[i]!]);
+    if (f.length < FIRST_LOSS_STEPS && i < losses.length) first.set(key, [...f, losses[i]!]);
+    let k = byKind.get(key);
+    if (k === undefined) byKind.set(key, (k = []));
+    k.push(i);
   });
+  const curve: Record<string, LossCurve> = {};
+  for (const [key, idx] of byKind) {
+    const per = Math.ceil(idx.length / LOSS_CURVE_POINTS);
+    const points: [number, number][] = [];
+    for (let b = 0; b < idx.length; b += per) {
+      const bin = idx.slice(b, b + per).filter((i) => i < losses.length && Number.isFinite(losses[i]!));
+      if (bin.length > 0) points.push([bin[bin.length - 1]! + 1, bin.reduce((a, i) => a + losses[i]!, 0) / bin.length]);
+    }
+    curve[key] = points;
+  }
   return {
     final: last.reduce((a, b) => a + b, 0) / Math.max(1, last.length),
     first: Object.fromEntries([...first].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])),
+    curve,
   };
 }

@@ -9,7 +9,8 @@ import type { Interval } from '../metrics/bootstrap.js';
 import type { ClassDelta, PairedDiff } from '../metrics/paired-diff.js';
 import { toCsv } from './csv.js';
 import { fmt, mdEscape, mdTable } from './markdown.js';
-import { gainVsCountSvg } from './plot.js';
+import { gainVsCountChart, type ChartSpec } from './charts.js';
+import { chartSvg } from './plot.js';
 
 export interface DiffNames {
   readonly a: string;
@@ -101,16 +102,22 @@ export function diffGithubAnnotations(d: PairedDiff, names: DiffNames): string {
     .join('');
 }
 
-/** Per-class Δ AP vs the class's training count (or its GT count when there were no training counts). */
-export async function diffSvg(d: PairedDiff, names: DiffNames): Promise<string | null> {
+/** The points of the per-class Δ-vs-count chart: each class with GT against its training count (or its GT count when there were no training counts). */
+export function diffGainChart(d: PairedDiff, names: DiffNames): ChartSpec | null {
   const withTrain = d.classes.every((c) => c.delta === null || c.trainCount !== null);
   const points = d.classes
     .filter((c) => c.delta !== null)
     .map((c) => ({ protocol: names.b, className: c.name, group: c.group, trainCount: withTrain ? c.trainCount! : c.numGt, gain: c.delta!.estimate }))
     .filter((p) => p.trainCount > 0);
   if (points.length === 0) return null;
-  return gainVsCountSvg(points, names.a, `${names.b} − ${names.a}: per-class AP change`, {
+  return gainVsCountChart(points, names.a, `${names.b} − ${names.a}: per-class AP change`, {
     what: 'AP',
     xTitle: withTrain ? 'training instances of the class (log)' : 'GT instances of the class in the evaluated set (log; no training counts given)',
   });
+}
+
+/** Per-class Δ AP vs the class's training count, as SVG. */
+export async function diffSvg(d: PairedDiff, names: DiffNames): Promise<string | null> {
+  const chart = diffGainChart(d, names);
+  return chart === null ? null : chartSvg(chart);
 }

@@ -232,17 +232,19 @@ export function consumptionMismatches(plan: TrainingPlan, consumed: TrainerRepor
 }
 
 /** The built-in trainer's loss statistics (training-plan.ts phaseLosses), from the reported losses. */
-function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<JobResult, 'finalLoss' | 'firstLoss'> {
+function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<JobResult, 'finalLoss' | 'firstLoss' | 'lossCurve'> {
   const finalLoss: Record<string, number> = {};
   const firstLoss: Record<string, Record<string, number>> = {};
+  const lossCurve: JobResult['lossCurve'] = {};
   for (const phase of plan.phases) {
     const l = losses[phase.name];
     if (!Array.isArray(l) || l.length !== phase.steps.length || l.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps.length} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
     const s = phaseLosses(phase.steps, l);
     finalLoss[phase.name] = s.final;
     firstLoss[phase.name] = s.first;
+    lossCurve[phase.name] = s.curve;
   }
-  return { finalLoss, firstLoss };
+  return { finalLoss, firstLoss, lossCurve };
 }
 
 export interface ExternalJobResult extends JobResult {
@@ -303,7 +305,7 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
   }
   const mismatch = diverged !== null ? [] : consumptionMismatches(plan, report.consumed);
   if (mismatch.length > 0) throw new TrainerError(`${reportPath}: the trainer's consumed example ids differ from the plan:\n  ${mismatch.join('\n  ')}`);
-  const losses = diverged !== null ? { finalLoss: {}, firstLoss: {} } : lossSummary(plan, report.losses);
+  const losses = diverged !== null ? { finalLoss: {}, firstLoss: {}, lossCurve: {} } : lossSummary(plan, report.losses);
   const down = datasets[spec.downstream] as LocalisationDataset;
   const scores: Partial<Record<Split, SplitScore>> = {};
   for (const split of diverged !== null ? [] : spec.evalSplits) {

@@ -19,6 +19,7 @@ import type { BackendName } from '../../trainers/backend.js';
 import { checkReplaceable, tempTag, writeReportFiles } from '../../reports/atomic-write.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
 import { gainVsCountSvg } from '../../reports/plot.js';
+import { compareHtml, mergedLeaderboardHtml, modelBoardHtml } from '../../reports/html-report.js';
 import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
 import { trainerFiles } from '../../trainers/trainer-identity.js';
@@ -219,6 +220,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     'leaderboard.csv': await leaderboardCsv(doc.leaderboard),
     'per_class.csv': await comparePerClassCsv(doc),
     'result.json': json,
+    'report.html': compareHtml(doc, command),
   };
   // the LR search, reusable by `compare --lr-from` (and as baselines/tuned-lr.json for the default setting)
   if (doc.tuning !== null) files['tuned-lr.json'] = JSON.stringify(doc.tuning, null, 2) + '\n';
@@ -298,7 +300,7 @@ export async function leaderboardCommand(files: string[], opts: LeaderboardOptio
   const claims = Object.fromEntries(docs.map((d) => [d.source, d.doc.claim]));
   const md = mergedMarkdown(rows, claims);
   const json = JSON.stringify({ schemaVersion: 1, kind: 'leaderboard', sources: files, claims, rows }, null, 2) + '\n';
-  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await leaderboardCsv(rows), 'leaderboard.json': json });
+  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await leaderboardCsv(rows), 'leaderboard.json': json, 'report.html': mergedLeaderboardHtml(rows, claims) });
   process.stdout.write(opts.json ? json : md);
   return 0;
 }
@@ -342,7 +344,7 @@ async function modelLeaderboard(files: string[], opts: LeaderboardOptions): Prom
   };
   const md = modelBoardMarkdown(board);
   const json = JSON.stringify(board, null, 2) + '\n';
-  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await modelBoardCsv(board), 'leaderboard.json': json });
+  if (opts.out !== undefined) writeReportFiles(opts.out, { 'leaderboard.md': md, 'leaderboard.csv': await modelBoardCsv(board), 'leaderboard.json': json, 'report.html': modelBoardHtml(board) });
   process.stdout.write(opts.json ? json : md);
   return 0;
 }

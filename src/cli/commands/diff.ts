@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pairedDiff, type ResampleUnit } from '../../metrics/paired-diff.js';
 import { writeFileAtomic, writeReportFiles } from '../../reports/atomic-write.js';
 import { diffCsv, diffGithubAnnotations, diffMarkdown, diffSvg, diffTerminal } from '../../reports/diff-report.js';
+import { diffHtml } from '../../reports/html-report.js';
 import { InputError } from '../../data/input-error.js';
 import { incomparable, readPairedSides } from '../../reports/paired-inputs.js';
 import { UsageError } from '../errors.js';
@@ -43,7 +44,7 @@ export async function diffCommand(a: string, b: string, opts: DiffOptions): Prom
   const d = pairedDiff(sidesA.map((s) => ({ doc: s.doc, ranked: s.ranked })), sidesB.map((s) => ({ doc: s.doc, ranked: s.ranked })), { by: opts.by as ResampleUnit, resamples, seed });
   const md = diffMarkdown(d, names);
   const json = JSON.stringify({ schemaVersion: 1, kind: 'diff', a: { name: names.a, path: a }, b: { name: names.b, path: b }, ...d }, null, 2) + '\n';
-  const files: Record<string, string> = { 'diff.md': md, 'diff.csv': await diffCsv(d), 'diff.json': json };
+  const files: Record<string, string> = { 'diff.md': md, 'diff.csv': await diffCsv(d), 'diff.json': json, 'report.html': diffHtml(d, names) };
   const svg = await diffSvg(d, names);
   if (svg !== null) files['diff-vs-count.svg'] = svg;
   const out = opts.out ?? join('reports', `diff-${names.b}-vs-${names.a}`.replace(/[^\w.-]+/g, '_'));

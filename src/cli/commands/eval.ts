@@ -1,6 +1,6 @@
 /**
  * `cft-bench eval`: frame-mAP of a prediction file against AVA-format GT, with head/mid/tail
- * groups; writes per_class.csv, summary.md and result.json (atomically) into --out.
+ * groups; writes per_class.csv, summary.md, report.html and result.json (atomically) into --out.
  */
 import { basename, join } from 'node:path';
 import { expandPathArgs } from '../../data/path-args.js';
@@ -12,6 +12,7 @@ import { evalSummaryMarkdown } from '../../reports/markdown.js';
 import { buildEvalResultDoc } from '../../reports/result-doc.js';
 import { evalTerminalSummary } from '../../reports/terminal.js';
 import { writeReportFiles } from '../../reports/atomic-write.js';
+import { evalHtml } from '../../reports/html-report.js';
 import { UsageError } from '../errors.js';
 import { resolveGrouping } from '../grouping.js';
 import { VERSION } from '../version.js';
@@ -64,6 +65,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<number> {
   const written = writeReportFiles(outDir, {
     'per_class.csv': await perClassCsv(doc),
     'summary.md': evalSummaryMarkdown(doc, name),
+    'report.html': evalHtml(doc, name),
     [EVIDENCE_FILE]: sidecar,
     'result.json': json,
   });

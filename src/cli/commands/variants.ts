@@ -22,6 +22,7 @@ import { parseSampler } from '../../protocols/sampler.js';
 import { writeFileAtomic, writeReportDir } from '../../reports/atomic-write.js';
 import { perClassCsv } from '../../reports/csv.js';
 import { EVIDENCE_FILE, evidenceSidecar } from '../../reports/keyframe-data.js';
+import { evalHtml } from '../../reports/html-report.js';
 import { expandResultPaths, incomparable, readPairedSide, readPairedSides, type PairedSide, type VariantResultDoc } from '../../reports/paired-inputs.js';
 import { evalSummaryMarkdown, fmt, mdTable } from '../../reports/markdown.js';
 import { buildEvalResultDoc, type EvalResultDoc } from '../../reports/result-doc.js';
@@ -71,7 +72,7 @@ export async function inferModel(model: string, benchmark: string, split: Split,
     const { bytes, evidence } = evidenceSidecar(ev.run);
     const inputs = base.inputs.map((f) => ({ ...f, path: join(out, relative(stage, f.path)) })); // where they are once published
     const d: VariantResultDoc = { ...base, inputs, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split } };
-    const files = { 'per_class.csv': await perClassCsv(d), 'summary.md': evalSummaryMarkdown(d, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(d, null, 2) + '\n' };
+    const files = { 'per_class.csv': await perClassCsv(d), 'summary.md': evalSummaryMarkdown(d, `${model} on ${dataset.name} ${split}`), 'report.html': evalHtml(d, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(d, null, 2) + '\n' };
     for (const [name, content] of Object.entries(files)) writeFileSync(join(stage, name), content);
     return d;
   });
@@ -84,7 +85,7 @@ export async function inferCommand(opts: { model: string; benchmark: string; spl
   if (opts.json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else {
     process.stdout.write(`${opts.model} on ${doc.variant.benchmark} ${doc.variant.split}: frame-mAP ${fmt(doc.mAP)} (${Object.entries(doc.groups).map(([g, s]) => `${g} ${fmt(s.mAP)}`).join(', ')})\n`);
-    process.stdout.write(`onnxruntime ${opts.device}, ${opts.threads} thread(s): ${clipsPerSecond.toFixed(0)} clips/s; wrote ${out}/result.json, summary.md, per_class.csv\n`);
+    process.stdout.write(`onnxruntime ${opts.device}, ${opts.threads} thread(s): ${clipsPerSecond.toFixed(0)} clips/s; wrote ${out}/result.json, summary.md, report.html, per_class.csv\n`);
   }
   return 0;
 }
