@@ -92,4 +92,33 @@ describe('diff on eval results', { timeout: 120_000 }, () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/bogus\.json: kind: "something", expected "frame-map" \(a result of `cft-bench eval` or `cft-bench infer`\)/);
   });
+
+  it('the same GT written differently (0.250 as 0.25, timestamp 0902 as 902) is the same GT; rows reordered (the matching breaks ties by GT order) or one box moved is not', async () => {
+    const rows = readFileSync(GT, 'utf8').trimEnd().split('\n');
+    const rewritten = rows.map((l) => l.split(',').map((v, i) => (i >= 2 && i <= 5 ? String(Number(v)) : i === 1 ? String(Number(v)) : v)).join(','));
+    expect(rewritten.join('\n')).not.toBe(rows.join('\n'));
+    const gt2 = join(dir, 'gt-rewritten.csv');
+    writeFileSync(gt2, rewritten.join('\n') + '\n');
+    const a = await evalSlice(dir, 'content-a', PRED);
+    const b = await evalSlice(dir, 'content-b', PRED, [], gt2);
+    expect(readJson(join(a, 'result.json')).inputs[0].sha256).not.toBe(readJson(join(b, 'result.json')).inputs[0].sha256);
+    const r = await diff(a, b, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    for (const g of JSON.parse(r.stdout).groups) expect(g.delta.estimate).toBe(0);
+    // reordered: a different evaluation input
+    const gtr = join(dir, 'gt-reordered.csv');
+    writeFileSync(gtr, shuffled(rows, 3).join('\n') + '\n');
+    const r2 = await diff(a, await evalSlice(dir, 'content-r', PRED, [], gtr));
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('ground truth differ');
+    // one coordinate changed: a different GT
+    const moved = [...rows];
+    moved[5] = moved[5]!.split(',').map((v, i) => (i === 2 ? (Number(v) + 0.01).toFixed(3) : v)).join(',');
+    const gt3 = join(dir, 'gt-moved.csv');
+    writeFileSync(gt3, moved.join('\n') + '\n');
+    const c = await evalSlice(dir, 'content-c', PRED, [], gt3);
+    const r3 = await diff(a, c);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('ground truth differ');
+  });
 });

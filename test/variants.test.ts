@@ -3,7 +3,7 @@
  * field (fixtures built here in TypeScript), and the regression gate: the unchanged baseline
  * passes, a model with its tail classes switched off fails, tolerances are honoured.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
@@ -18,6 +18,8 @@ import { createSynthAva } from '../src/data/synth/synth-ava.js';
 import { createSynthKinetics } from '../src/data/synth/upstream.js';
 import { node, modelProto, tensor, valueInfo, DT } from '../src/trainers/onnx-proto.js';
 import { InputError } from '../src/data/input-error.js';
+import { torchPython } from '../src/trainers/torch-trainer.js';
+import { spawnSync } from 'node:child_process';
 
 const ava = createSynthAva(0);
 const BASELINE = new URL('../baselines/default', import.meta.url).pathname;
@@ -141,5 +143,67 @@ describe.skipIf(!existsSync(join(BASELINE, 'result.json')))('regression gate aga
     const onnx = await cli(['check', '--baseline', join(BASELINE, 'model.onnx'), '--candidate', BASELINE]);
     expect(onnx.code).toBe(2);
     expect(onnx.stderr).toMatch(/model\.onnx: an ONNX model can only be the candidate; a baseline is the result of `cft-bench infer` or `eval`/);
+  });
+});
+
+describe.skipIf(!existsSync(join(BASELINE, 'result.json')))('a model on a dataset directory (the user\'s data, `data export` layout)', { timeout: 240_000 }, () => {
+  it('infer --split val needs only the val clips; check --candidate x.onnx runs on the directory the baseline ran on; an eval of the same predictions on the user\'s own GT and label map files (written differently) is the same evaluation', async () => {
+    const dir = tempDir();
+    const exported = await cli(['data', 'export', '--benchmark', 'synth-ava', '--out', dir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const data = join(dir, 'synth-ava');
+    rmSync(join(data, 'train_clips.npy')); // infer on val must not need it
+    // the user's own files: the same GT rows with other number spellings, a label map with comments and spacing
+    const gtRows = readFileSync(join(data, 'val_gt.csv'), 'utf8').trimEnd().split('\n');
+    const userGt = join(dir, 'my_val_gt.csv');
+    writeFileSync(userGt, gtRows.map((l) => l.split(',').map((v, i) => (i >= 2 && i <= 5 && v.includes(".") ? `${v}0` : v)).join(',')).join('\n') + '\n');
+    const userLabelMap = join(dir, 'my_labelmap.pbtxt');
+    writeFileSync(userLabelMap, '# my classes\n\n' + readFileSync(join(data, 'labelmap.pbtxt'), 'utf8').replace(/\n/g, '\n\n'));
+
+    const base = join(dir, 'baseline');
+    const inf = await cli(['infer', '--model', join(BASELINE, 'model.onnx'), '--benchmark', data, '--split', 'val', '--out', base]);
+    expect(inf.code, inf.stderr).toBe(0);
+    expect(readJson(join(base, 'result.json')).variant.datasetDir).toBe('../synth-ava');
+    const check = await cli(['check', '--baseline', base, '--candidate', join(BASELINE, 'model.onnx'), '--resamples', '50', '--json']);
+    expect(check.code, check.stderr).toBe(0);
+    for (const m of JSON.parse(check.stdout).metrics) expect(m.delta.estimate).toBe(0);
+
+    const ev = join(dir, 'eval');
+    const e = await cli(['eval', '--gt', userGt, '--labelmap', userLabelMap, '--pred', join(base, 'val_predictions.csv'), '--class-counts', join(data, 'train_counts.csv'), '--out', ev, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(readJson(join(ev, 'result.json')).mAP).toBe(readJson(join(base, 'result.json')).mAP);
+    const d = await cli(['diff', base, ev, '--resamples', '50', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    for (const g of JSON.parse(d.stdout).groups) expect(g.delta.estimate).toBe(0);
+
+    // the directory gone: said plainly
+    rmSync(data, { recursive: true });
+    const gone = await cli(['check', '--baseline', base, '--candidate', join(BASELINE, 'model.onnx')]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain('the dataset directory');
+  });
+});
+
+let torchPy: string | null = null;
+try {
+  torchPy = torchPython();
+} catch {
+  torchPy = null;
+}
+
+describe.skipIf(torchPy === null)('the README\'s PyTorch export snippet (skipped only when no Python can import torch)', { timeout: 240_000 }, () => {
+  it('examples/torch-onnx-export.py writes a model that `cft-bench infer` runs under the contract; the README shows the same export call', async () => {
+    const script = new URL('../examples/torch-onnx-export.py', import.meta.url).pathname;
+    const dir = tempDir();
+    const model = join(dir, 'variant.onnx');
+    const r = spawnSync(torchPy!, [script, model], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const inf = await cli(['infer', '--model', model, '--benchmark', 'synth-ava', '--split', 'val', '--out', join(dir, 'infer'), '--json']);
+    expect(inf.code, inf.stderr).toBe(0);
+    const doc = JSON.parse(inf.stdout);
+    expect(doc.counts.predictions.scored).toBeGreaterThan(0);
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const call = readFileSync(script, 'utf8').slice(readFileSync(script, 'utf8').indexOf('torch.onnx.export('));
+    expect(readme).toContain(call.slice(0, call.indexOf('\n)\n') + 2));
   });
 });

@@ -24,6 +24,13 @@ export interface InputFileInfo {
   readonly path: string;
   readonly bytes: number;
   readonly sha256: string;
+  /**
+   * SHA-256 of what was read, for the GT (its keyframes and label-map rows as parsed, in file
+   * order) and the label map (its classes, id and name, by id): the same data written twice
+   * (`0.250` vs `0.25`, `0902` vs `902`, comments, spacing) compares equal. GT order is
+   * content: the official matching breaks IoU ties by it, and reordered rows can change an AP.
+   */
+  readonly contentSha256?: string;
 }
 
 export interface ReaderConfig {
@@ -46,6 +53,25 @@ export async function readGroundTruth(path: string, config: ReaderConfig): Promi
   const scanner = new AvaCsvScanner({ kind: 'ground-truth', ...config }, rows);
   await scanFile(path, scanner);
   return { boxes: groupRows(rows, scanner.keys.keys), fileKeys: scanner.keys.keys, counts: scanner.counts };
+}
+
+/** The GT's content digest (InputFileInfo.contentSha256): keyframes and their boxes as parsed, in the order the evaluator reads them. */
+export function groundTruthDigest(gt: GroundTruthRead): string {
+  const b = gt.boxes;
+  const hash = createHash('sha256');
+  const keyIndex = new Map(b.keys.map((k, i) => [k, i]));
+  for (const key of gt.fileKeys) {
+    hash.update(`${key}\n`);
+    const i = keyIndex.get(key);
+    if (i === undefined) continue;
+    for (let r = b.start[i]!; r < b.start[i + 1]!; r++) hash.update(`${b.cls[r]},${b.x1[r]},${b.y1[r]},${b.x2[r]},${b.y2[r]}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** The label map's content digest (InputFileInfo.contentSha256). */
+export function labelMapDigest(classes: readonly { readonly id: number; readonly name: string }[]): string {
+  return createHash('sha256').update(JSON.stringify([...classes].sort((a, b) => a.id - b.id).map((c) => [c.id, c.name]))).digest('hex');
 }
 
 export async function readExclusions(path: string, config: ReaderConfig): Promise<{ keys: string[]; counts: ScanCounts }> {

@@ -125,10 +125,13 @@ export function openDatasetDir(dir: string): Dataset {
   if (!existsSync(metaPath)) throw new InputError(metaPath, null, 'file not found (a dataset directory needs dataset.json; see `cft-bench data export`)');
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as DatasetMeta;
   if (meta.format !== DATASET_FORMAT) throw new InputError(metaPath, null, `format must be ${DATASET_FORMAT}`);
+  // a split's clips are checked when present and needed only when used: `infer --split val`
+  // runs on a folder holding the val clips alone
   const headers = new Map<Split, NpyHeader>();
   for (const split of SPLITS) {
     if (!(meta.sizes[split]! > 0)) continue;
     const p = join(dir, `${split}_clips.npy`);
+    if (!existsSync(p)) continue;
     const h = readNpyHeader(p);
     const want = [meta.sizes[split]!, meta.shape.frames, meta.shape.height, meta.shape.width, meta.shape.channels];
     if (h.dtype !== '|u1' || h.shape.join(',') !== want.join(',')) throw new InputError(p, null, `expected uint8 [${want.join(', ')}], got ${h.dtype} [${h.shape.join(', ')}]`);
@@ -136,6 +139,7 @@ export function openDatasetDir(dir: string): Dataset {
   }
   const clip = (split: Split, index: number) => {
     const h = headers.get(split);
+    if (h === undefined && meta.sizes[split]! > 0) throw new InputError(join(dir, `${split}_clips.npy`), null, `file not found (the ${split} split's clips: dataset.json gives ${meta.sizes[split]} examples)`);
     if (h === undefined || index < 0 || index >= h.shape[0]!) throw new RangeError(`${meta.name}: no example ${index} in split '${split}'`);
     return readNpyRow(join(dir, `${split}_clips.npy`), h, index);
   };
@@ -155,7 +159,7 @@ export function openDatasetDir(dir: string): Dataset {
   }
   const labelMap = readLabelMap(join(dir, 'labelmap.pbtxt'));
   const perSplit = new Map<Split, LocalisationExample[]>();
-  for (const split of headers.keys()) {
+  for (const split of SPLITS.filter((x) => meta.sizes[x]! > 0 && existsSync(join(dir, `${x}_keyframes.csv`)))) {
     const keys = lines(join(dir, `${split}_keyframes.csv`)).filter(Boolean);
     const byKey = new Map<string, { boxes: Box[]; labels: number[][]; persons: Map<string, number>; negatives: Box[]; detections: Detection[] }>();
     const entry = (k: string) => {
@@ -224,7 +228,11 @@ export function openDatasetDir(dir: string): Dataset {
     sizes: meta.sizes,
     keyframe: meta.keyframe ?? Math.floor(meta.shape.frames / 2),
     classes: labelMap.classes,
-    example: (split, index) => ({ ...perSplit.get(split)![index]!, clip: clip(split, index) }),
+    example: (split, index) => {
+      const rows = perSplit.get(split);
+      if (rows === undefined) throw new InputError(join(dir, `${split}_keyframes.csv`), null, `file not found (the ${split} split's keyframes: dataset.json gives ${meta.sizes[split] ?? 0} examples)`);
+      return { ...rows[index]!, clip: clip(split, index) };
+    },
     trainCounts: () => new Map(counts),
   };
   return ds;

@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { statSync } from 'node:fs';
-import { describeFile, readExclusions, readGroundTruth, sumCounts, type EvalFilePaths, type InputFileInfo, type ReaderConfig } from '../data/ava-inputs.js';
+import { describeFile, groundTruthDigest, labelMapDigest, readExclusions, readGroundTruth, sumCounts, type EvalFilePaths, type InputFileInfo, type ReaderConfig } from '../data/ava-inputs.js';
 import type { ScanCounts } from '../data/ava-csv-scanner.js';
 import { InputError } from '../data/input-error.js';
 import { readLabelMap, type LabelMap } from '../data/label-map.js';
@@ -145,7 +145,7 @@ async function evaluateFile(paths: EvalFilePaths & { pred: string }, preset: Eva
   return {
     preset,
     labelMap,
-    files: await files,
+    files: (await files).map((f) => (f.role === 'gt' ? { ...f, contentSha256: groundTruthDigest(gt) } : f.role === 'labelmap' ? { ...f, contentSha256: labelMapDigest(labelMap.classes) } : f)),
     counts: { gt: gt.counts, predictions: pred.counts, exclusions: exclusions?.counts ?? null, overCap: whitelisted - pred.kept },
     evaluation,
     ranked,

@@ -105,7 +105,7 @@ export function intervalsChart(points: readonly IntervalPoint[], title: string, 
     data: { values: points.map((p) => ({ ...p })) },
     layer: [
       ...(opts.zeroRule === true ? [{ mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { y: { datum: 0 } } }] : []),
-      { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { x, xOffset, color, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' } } },
+      { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { x, xOffset, color, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: { zero: false } }, y2: { field: 'hi' } } },
       {
         mark: { type: 'point', filled: true, size: 70 },
         encoding: {

@@ -16,7 +16,16 @@ import { EVAL_SCHEMA_VERSION, type EvalResultDoc } from './result-doc.js';
 
 /** An `infer` result: the eval document plus the variant (its evidence in a sidecar, as eval's). */
 export interface VariantResultDoc extends EvalResultDoc {
-  readonly variant: { readonly model: string; readonly sha256: string; readonly contract: string; readonly benchmark: string; readonly split: Split };
+  readonly variant: {
+    readonly model: string;
+    readonly sha256: string;
+    readonly contract: string;
+    /** The dataset's name (an embedded benchmark's, or the one in a dataset directory's dataset.json). */
+    readonly benchmark: string;
+    /** A dataset directory the model ran on: its path relative to the result's folder (absent: an embedded benchmark). */
+    readonly datasetDir?: string;
+    readonly split: Split;
+  };
 }
 
 /** One side of a paired comparison (`check`, `diff`): an `infer` result (evidence inline) or an `eval` result (evidence in its sidecar). */
@@ -116,14 +125,18 @@ export function incomparable(a: PairedSide, b: PairedSide): string | null {
     if (x.benchmark !== y.benchmark || x.split !== y.split) return `evaluated on ${y.benchmark} ${y.split}, the baseline on ${x.benchmark} ${x.split}`;
     return sameGrouping(a.doc, b.doc) ? null : 'not comparable with the baseline: head/mid/tail grouping differs';
   }
-  const sha = (d: EvalResultDoc, role: string) => d.inputs.find((f) => f.role === role)?.sha256 ?? null;
+  // GT and label map by content (the same rows written twice compare equal); by bytes for results that predate it
+  const same = (role: string) => {
+    const [x, y] = [a.doc.inputs.find((f) => f.role === role), b.doc.inputs.find((f) => f.role === role)];
+    return x?.contentSha256 !== undefined && y?.contentSha256 !== undefined ? x.contentSha256 === y.contentSha256 : x?.sha256 === y?.sha256;
+  };
   const diffs: string[] = [];
-  if (sha(a.doc, 'gt') !== sha(b.doc, 'gt')) diffs.push('ground truth');
+  if (!same('gt')) diffs.push('ground truth');
   const { description: _da, ...pa } = a.doc.protocol;
   const { description: _db, ...pb } = b.doc.protocol;
-  if (pa.labelMap.sha256 !== pb.labelMap.sha256) diffs.push('label map');
+  if (!same('labelmap')) diffs.push('label map');
   if (JSON.stringify(pa.exclusions) !== JSON.stringify(pb.exclusions)) diffs.push('exclusions');
-  const rest = (p: typeof pa) => JSON.stringify({ ...p, labelMap: null, exclusions: null });
+  const rest = (p: typeof pa) => JSON.stringify({ ...p, labelMap: { classes: p.labelMap.classes, maxId: p.labelMap.maxId }, exclusions: null });
   if (rest(pa) !== rest(pb)) diffs.push(`protocol fingerprint (${a.doc.protocol.name} vs ${b.doc.protocol.name})`);
   if (!sameGrouping(a.doc, b.doc)) diffs.push('head/mid/tail grouping');
   return diffs.length === 0 ? null : `not comparable with the baseline: ${diffs.join(', ')} differ`;

@@ -4,9 +4,9 @@
  * regression gate against a baseline) and `baseline update` (regenerate a stored baseline).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { LocalisationDataset, Split } from '../../data/datasets.js';
 import { InputError } from '../../data/input-error.js';
@@ -71,7 +71,8 @@ export async function inferModel(model: string, benchmark: string, split: Split,
     const base = buildEvalResultDoc(ev.run, { rule: 'tertiles', countsSource: 'class-counts', countsPath: `${dataset.name} train counts`, note: null, groupOf, trainCounts: counts, scores: groupScores(ev.run.summary.classes, groupOf) }, 'exact', VERSION);
     const { bytes, evidence } = evidenceSidecar(ev.run);
     const inputs = base.inputs.map((f) => ({ ...f, path: join(out, relative(stage, f.path)) })); // where they are once published
-    const d: VariantResultDoc = { ...base, inputs, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, split } };
+    const datasetDir = existsSync(benchmark) && statSync(benchmark).isDirectory() ? relative(resolve(out), resolve(benchmark)) : undefined;
+    const d: VariantResultDoc = { ...base, inputs, evidence, variant: { model: model, sha256: sha256(model), contract: CONTRACT.version, benchmark: dataset.name, ...(datasetDir !== undefined ? { datasetDir } : {}), split } };
     const files = { 'per_class.csv': await perClassCsv(d), 'summary.md': evalSummaryMarkdown(d, `${model} on ${dataset.name} ${split}`), 'report.html': evalHtml(d, `${model} on ${dataset.name} ${split}`), [EVIDENCE_FILE]: bytes, 'result.json': JSON.stringify(d, null, 2) + '\n' };
     for (const [name, content] of Object.entries(files)) writeFileSync(join(stage, name), content);
     return d;
@@ -133,7 +134,14 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     if (baseDoc.variant === undefined) throw new InputError(model, null, `an ONNX candidate is run on the baseline's benchmark, but ${base.path} is an eval result of prediction files: evaluate the candidate's predictions with \`cft-bench eval\` and pass its result.json`);
     const tmp = mkdtempSync(join(tmpdir(), 'cft-check-'));
     try {
-      await inferModel(model, baseDoc.variant.benchmark, baseDoc.variant.split, tmp, { threads: opts.threads, device: 'cpu' });
+      // the candidate runs on the data the baseline ran on: an embedded benchmark by name, a dataset directory by its path
+      const v = baseDoc.variant;
+      let dataset = v.benchmark;
+      if (v.datasetDir !== undefined) {
+        dataset = resolve(existsSync(base.path) && statSync(base.path).isDirectory() ? base.path : dirname(base.path), v.datasetDir);
+        if (!existsSync(join(dataset, 'dataset.json'))) throw new InputError(dataset, null, `the dataset directory ${base.path} was inferred on is not there (the result records it as ${v.datasetDir}, relative to its folder)`);
+      }
+      await inferModel(model, dataset, v.split, tmp, { threads: opts.threads, device: 'cpu' });
       candSides = [{ ...readPairedSide(tmp), path: model }];
     } finally {
       rmSync(tmp, { recursive: true, force: true });
