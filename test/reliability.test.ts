@@ -244,7 +244,7 @@ describe('whole outputs', { timeout: 120_000 }, () => {
     expect((await evalTo(out)).code).toBe(0);
     writeFileSync(join(out, 'stale-from-an-earlier-run.svg'), '<svg/>');
     expect((await evalTo(out)).code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['per_class.csv', 'per_keyframe.bin.gz', 'result.json', 'summary.md']);
+    expect(readdirSync(out).sort()).toEqual(['per_class.csv', 'per_keyframe.bin.gz', 'report.html', 'result.json', 'summary.md']);
   });
 
   it('a folder that is not a report is never replaced; --out naming a file is refused before any work', async () => {
