@@ -80,4 +80,24 @@ describe('check and diff with several seeds per side', { timeout: 300_000 }, () 
     const one = await cli(['diff', join(dir, 'c-seed1'), join(dir, 'w-seed7'), '--resamples', '50', '--out', join(dir, 'diff1')]);
     expect(one.stdout).toMatch(/One result per side: the intervals cover test-set noise only/);
   });
+  it('leaderboard: a quoted glob is one recipe (its seeds); recipes that differ only by seed share a rank, the degraded one ranks below; rows are seed means', async () => {
+    const [a, b, worse] = [join(dir, 'a-seed*'), join(dir, 'b-seed*'), join(dir, 'w-seed*')]; // written by the tests above
+    const r = await cli(['leaderboard', a, b, worse, '--resamples', '300', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const board = JSON.parse(r.stdout);
+    expect(board.models.map((m: { name: string; seeds: number }) => [m.name, m.seeds]).sort()).toEqual([['a-seed*', 3], ['b-seed*', 3], ['w-seed*', 3]]);
+    const byName = new Map(board.models.map((m: { name: string }) => [m.name, m]));
+    const rankOf = (n: string) => (byName.get(n) as { rank: number }).rank;
+    expect(rankOf('a-seed*')).toBe(rankOf('b-seed*'));
+    expect(rankOf('w-seed*')).toBe(3);
+    const mean = [1, 2, 3].reduce((s, i) => s + readJson(join(dir, `a-seed${i}`, 'result.json')).mAP, 0) / 3;
+    expect((byName.get('a-seed*') as { groups: { overall: { mAP: number } } }).groups.overall.mAP).toBeCloseTo(mean, 12);
+    // the recipe's interval covers its seeds' spread: each half at least Student's t (2 df) × the standard error of the seed mean
+    const maps = [1, 2, 3].map((i) => readJson(join(dir, `a-seed${i}`, 'result.json')).mAP as number);
+    const se = Math.sqrt(maps.reduce((s, x) => s + (x - mean) ** 2, 0) / 2 / 3);
+    const ci = (byName.get('a-seed*') as { groups: { overall: { ci: { estimate: number; lo: number; hi: number } } } }).groups.overall.ci;
+    expect(ci.estimate - ci.lo).toBeGreaterThanOrEqual(4.302653 * se - 1e-9);
+    expect(ci.hi - ci.estimate).toBeGreaterThanOrEqual(4.302653 * se - 1e-9);
+    expect(se).toBeGreaterThan(0);
+  });
 });

@@ -10,6 +10,7 @@
 import type { Evaluation } from './frame-map.js';
 import { Rng } from '../data/rng.js';
 import { rankByClass, type RankedClass } from './rank-detections.js';
+import { meanTerm, welchTerm, withSeedNoise } from './seed-noise.js';
 
 /** One model's per-keyframe evidence, ranked per class (plain typed arrays). */
 export interface RankedMatches {
@@ -161,7 +162,7 @@ export function pairedBootstrap(
   );
 }
 
-/** Bootstrap interval of the mean over seeds of one model's mAP (keyframes resampled; whole units, e.g. videos, with `units`). */
+/** Bootstrap interval of the mean over seeds of one model's mAP (keyframes resampled; whole units, e.g. videos, with `units`): test-data noise only. */
 export function bootstrapMean(models: readonly RankedMatches[], ids: readonly number[], resamples: number, seed: number, units?: Int32Array): Interval {
   const n = models[0]!.keys.length;
   const mean = (w: Float64Array) => models.reduce((s, m) => s + weightedMap(m, ids, w), 0) / models.length;
@@ -171,6 +172,16 @@ export function bootstrapMean(models: readonly RankedMatches[], ids: readonly nu
   for (let r = 0; r < resamples; r++) draws.push(mean(resample(rng, n, units, u)));
   draws.sort((x, y) => x - y);
   return { estimate: mean(new Float64Array(n).fill(1)), lo: percentile(draws, 0.025), hi: percentile(draws, 0.975) };
+}
+
+/**
+ * Interval of one recipe's mAP, the mean over its seeds' (one model: the model's): the
+ * keyframe bootstrap of bootstrapMean widened by the seeds' t term when there are several.
+ */
+export function recipeInterval(models: readonly RankedMatches[], ids: readonly number[], resamples: number, seed: number, units?: Int32Array): Interval {
+  const i = bootstrapMean(models, ids, resamples, seed, units);
+  const ones = new Float64Array(models[0]!.keys.length).fill(1);
+  return withSeedNoise(i.estimate, i.lo, i.hi, meanTerm(models.map((m) => weightedMap(m, ids, ones))));
 }
 
 /**
@@ -192,12 +203,15 @@ export function pairedClassBootstrap(
 
 /**
  * Two recipes, each given as the models of several training seeds, on the same GT: Δ = mean
- * over a's seeds − mean over b's seeds, per class and per group. Each resample draws the
- * keyframes (or videos) once for everyone — the comparison stays paired over test data — and,
- * independently on each side, a bootstrap sample of that side's seeds (with replacement), so the
- * interval covers both sources of noise: which test keyframes, and which training seed. With one
- * seed per side nothing is drawn for seeds: the interval covers test-set noise only (the same
- * numbers as the plain paired bootstrap).
+ * over a's seeds − mean over b's seeds, per class and per group. Two independent sources of
+ * noise, each measured the standard way and added in quadrature (seed-noise.ts):
+ *  - test data: a paired bootstrap of Δ over keyframes (or videos), the same draw for every
+ *    model, so the comparison stays paired over test data;
+ *  - training seed: Welch's t for a difference of two means, from the spread of each seed's AP
+ *    (or group mAP) on the whole test set. A bootstrap over a handful of seeds was too narrow
+ *    (3 seeds of pretrain-finetune "regressed" against 3 others of itself); the t quantile
+ *    with few degrees of freedom is what makes 3 seeds honest.
+ * With one seed per side there is no seed term: the interval covers test-set noise only.
  */
 export function seedClassBootstrap(
   a: readonly RankedMatches[],
@@ -214,28 +228,16 @@ export function seedClassBootstrap(
     const c = m.byClass.get(id)!;
     return weightedAp(c.kf, c.tp, m.gt.get(id)!, w);
   };
-  /**
-   * A side's mean AP over the drawn seeds. Resampling n seeds understates their variance by
-   * (n−1)/n (3 seeds: by a third), so the drawn mean's deviation from the mean over all seeds is
-   * scaled by √(n/(n−1)), the usual small-sample correction; with one seed nothing is drawn.
-   */
-  const meanAp = (models: readonly RankedMatches[], pick: readonly number[], id: number, w: Float64Array) => {
-    const n = models.length;
-    if (n === 1) return apOf(models[0]!, id, w);
-    const aps = models.map((m) => apOf(m, id, w)); // each seed's AP once; the draw picks among them
-    const all = aps.reduce((s, x) => s + x, 0) / n;
-    const drawn = pick.reduce((s, i) => s + aps[i]!, 0) / pick.length;
-    return all + Math.sqrt(n / (n - 1)) * (drawn - all);
-  };
-  const deltas = (w: Float64Array, pickA: readonly number[], pickB: readonly number[]): Map<number, number> => {
+  const meanAp = (models: readonly RankedMatches[], id: number, w: Float64Array) => models.reduce((s, m) => s + apOf(m, id, w), 0) / models.length;
+  const deltas = (w: Float64Array): Map<number, number> => {
     const d = new Map<number, number>();
     for (const id of ids) {
-      const apA = meanAp(a, pickA, id, w);
-      if (!Number.isNaN(apA)) d.set(id, apA - meanAp(b, pickB, id, w));
+      const apA = meanAp(a, id, w);
+      if (!Number.isNaN(apA)) d.set(id, apA - meanAp(b, id, w));
     }
     return d;
   };
-  const groupDelta = (d: Map<number, number>, members: readonly number[]) => {
+  const groupMean = (d: ReadonlyMap<number, number>, members: readonly number[]) => {
     let sum = 0;
     let k = 0;
     for (const id of members) {
@@ -244,29 +246,33 @@ export function seedClassBootstrap(
     }
     return k === 0 ? NaN : sum / k;
   };
-  const all = (m: readonly RankedMatches[]) => m.map((_, i) => i);
-  const point = deltas(new Float64Array(n).fill(1), all(a), all(b));
+  const ones = new Float64Array(n).fill(1);
+  const point = deltas(ones);
+  // test-data noise: resample keyframes (or videos), Δ of the seed means
   const classDraws = new Map<number, number[]>([...point.keys()].map((id) => [id, []]));
   const groupDraws: Record<string, number[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, []]));
   const rng = new Rng(seed);
   const u = units === undefined ? 0 : unitCount(units);
-  // one seed on a side: nothing to draw (and no draw taken from the stream, so single-seed numbers stay as they were)
-  const seeds = (m: readonly RankedMatches[]) => (m.length === 1 ? [0] : Array.from({ length: m.length }, () => rng.int(0, m.length)));
   for (let r = 0; r < resamples; r++) {
-    const w = resample(rng, n, units, u);
-    const d = deltas(w, seeds(a), seeds(b));
+    const d = deltas(resample(rng, n, units, u));
     for (const [id, xs] of classDraws) {
       const x = d.get(id);
       if (x !== undefined) xs.push(x);
     }
-    for (const [g, members] of Object.entries(groups)) groupDraws[g]!.push(groupDelta(d, members));
+    for (const [g, members] of Object.entries(groups)) groupDraws[g]!.push(groupMean(d, members));
   }
-  const interval = (estimate: number, draws: number[]): Interval => {
+  // seed noise: each seed's AP per class on the whole test set (classes with GT: those of `point`)
+  const perSeed = (models: readonly RankedMatches[]) => models.map((m) => new Map([...point.keys()].map((id) => [id, apOf(m, id, ones)])));
+  const [seedsA, seedsB] = [perSeed(a), perSeed(b)];
+  const interval = (estimate: number, draws: number[], valuesA: number[], valuesB: number[]): Interval => {
     const sorted = draws.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
-    return sorted.length === 0 ? { estimate, lo: NaN, hi: NaN } : { estimate, lo: percentile(sorted, 0.025), hi: percentile(sorted, 0.975) };
+    if (sorted.length === 0) return { estimate, lo: NaN, hi: NaN };
+    return withSeedNoise(estimate, percentile(sorted, 0.025), percentile(sorted, 0.975), welchTerm(valuesA, valuesB));
   };
   return {
-    classes: new Map([...classDraws].map(([id, xs]) => [id, interval(point.get(id)!, xs)])),
-    groups: Object.fromEntries(Object.entries(groups).map(([g, members]) => [g, interval(groupDelta(point, members), groupDraws[g]!)])),
+    classes: new Map([...classDraws].map(([id, xs]) => [id, interval(point.get(id)!, xs, seedsA.map((s) => s.get(id)!), seedsB.map((s) => s.get(id)!))])),
+    groups: Object.fromEntries(
+      Object.entries(groups).map(([g, members]) => [g, interval(groupMean(point, members), groupDraws[g]!, seedsA.map((s) => groupMean(s, members)), seedsB.map((s) => groupMean(s, members)))]),
+    ),
   };
 }

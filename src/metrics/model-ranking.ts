@@ -2,15 +2,17 @@
  * A leaderboard of models evaluated on the same ground truth (eval or infer results): each
  * model's mAP per group with a bootstrap 95% CI, the paired Δ to a reference model, and ranks
  * that do not pretend precision — a model shares the rank of the one above it when their paired
- * difference is within noise (the 95% CI of the difference contains 0).
+ * difference is within noise (the 95% CI of the difference contains 0). A model may be a recipe
+ * given by several training seeds: its mAP is their mean and its intervals cover seed noise too.
  */
-import { bootstrapMean, pairedBootstrap, type Interval, type RankedMatches } from './bootstrap.js';
+import { recipeInterval, seedClassBootstrap, type Interval, type RankedMatches } from './bootstrap.js';
 
 export interface RankInput {
   readonly name: string;
   /** Official mAP per group (`overall` and the grouping's groups), as the result states it (verified against its evidence). */
   readonly mAP: Readonly<Record<string, number | null>>;
-  readonly ranked: RankedMatches;
+  /** The model's evidence; several: the training seeds of one recipe (its mAP is their mean). */
+  readonly seeds: readonly RankedMatches[];
 }
 
 export interface RankedModel {
@@ -39,11 +41,11 @@ export function rankModels(models: readonly RankInput[], opts: RankOptions): Ran
   const ref = opts.reference === undefined ? undefined : models.find((m) => m.name === opts.reference);
   const out: RankedModel[] = [];
   sorted.forEach((m, i) => {
-    const groups = Object.fromEntries(Object.entries(opts.groups).map(([g, ids]) => [g, { mAP: m.mAP[g] ?? null, ci: bootstrapMean([m.ranked], ids, opts.resamples, opts.seed, opts.units) }]));
-    const above = i === 0 ? null : pairedBootstrap([{ a: m.ranked, b: sorted[i - 1]!.ranked }], { overall: opts.groups['overall']! }, opts.resamples, opts.seed, opts.units)['overall']!;
+    const groups = Object.fromEntries(Object.entries(opts.groups).map(([g, ids]) => [g, { mAP: m.mAP[g] ?? null, ci: recipeInterval(m.seeds, ids, opts.resamples, opts.seed, opts.units) }]));
+    const above = i === 0 ? null : seedClassBootstrap(m.seeds, sorted[i - 1]!.seeds, { overall: opts.groups['overall']! }, opts.resamples, opts.seed, opts.units).groups['overall']!;
     // within noise of the one above (its CI reaches 0): the same rank
     const rank = above === null ? 1 : above.hi >= 0 ? out[i - 1]!.rank : i + 1;
-    const toReference = ref === undefined || ref === m ? null : pairedBootstrap([{ a: m.ranked, b: ref.ranked }], opts.groups, opts.resamples, opts.seed, opts.units);
+    const toReference = ref === undefined || ref === m ? null : seedClassBootstrap(m.seeds, ref.seeds, opts.groups, opts.resamples, opts.seed, opts.units).groups;
     out.push({ name: m.name, rank, groups, toAbove: above, toReference });
   });
   return out;

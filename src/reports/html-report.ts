@@ -229,10 +229,11 @@ export function modelBoardHtml(b: ModelBoard): string {
     },
     {
       kind: 'table',
-      columns: ['rank', 'model', ...b.groups.map((g) => (g === 'overall' ? 'mAP [95% CI]' : g)), 'Δ to the one above (points)', ...(b.reference !== null ? [`Δ vs ${b.reference} (points)`] : []), 'rows read', 'scored', 'dropped'],
+      columns: ['rank', 'model', 'seeds', ...b.groups.map((g) => (g === 'overall' ? 'mAP [95% CI]' : g)), 'Δ to the one above (points)', ...(b.reference !== null ? [`Δ vs ${b.reference} (points)`] : []), 'rows read', 'scored', 'dropped'],
       rows: b.models.map((m) => [
         num(m.rank, 0),
         { text: m.name, strong: true },
+        num(m.seeds, 0),
         ...b.groups.map((g) => ({ text: `${f(m.groups[g]!.mAP)} [${f(m.groups[g]!.ci.lo, 3)}, ${f(m.groups[g]!.ci.hi, 3)}]`, sort: m.groups[g]!.mAP, num: true })),
         deltaCell(m.toAbove, 100, 2),
         ...(b.reference !== null ? [m.toReference === null ? { text: '(reference)', sort: 0 } : deltaCell(m.toReference['overall'] ?? null, 100, 2)] : []),

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, statSync, symlinkSync } from 'nod
 import { videoUnits } from '../../metrics/bootstrap.js';
 import { rankModels } from '../../metrics/model-ranking.js';
 import { modelBoardCsv, modelBoardMarkdown, type ModelBoard } from '../../reports/model-leaderboard.js';
-import { incomparable, readPairedSide } from '../../reports/paired-inputs.js';
+import { expandResultPaths, incomparable, readPairedSide } from '../../reports/paired-inputs.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
@@ -279,10 +279,13 @@ function resultKind(arg: string): 'compare' | 'frame-map' | null {
   }
 }
 
-export async function leaderboardCommand(files: string[], opts: LeaderboardOptions): Promise<number> {
+export async function leaderboardCommand(args: string[], opts: LeaderboardOptions): Promise<number> {
+  // each argument is one row; a quoted glob naming several eval/infer results: one recipe's training seeds
+  const perArg = args.map((a) => expandResultPaths([a], 'leaderboard'));
+  const files = perArg.flat();
   const kinds = new Set(files.map(resultKind));
   if (kinds.has('compare') && kinds.has('frame-map')) throw new UsageError('leaderboard: compare results and eval/infer results cannot share one table (give one kind)');
-  if (kinds.has('frame-map')) return modelLeaderboard(files, opts);
+  if (kinds.has('frame-map')) return modelLeaderboard(args, perArg, opts);
   if (opts.reference !== undefined) throw new UsageError('--reference ranks eval or infer results; compare results are already paired with their baselines');
   const docs = files.map((f) => {
     if (!existsSync(f)) throw new InputError(f, null, 'file not found');
@@ -305,17 +308,22 @@ export async function leaderboardCommand(files: string[], opts: LeaderboardOptio
   return 0;
 }
 
-/** `leaderboard` of eval/infer results: models on one ground truth, ranked within noise (metrics/model-ranking.ts). */
-async function modelLeaderboard(files: string[], opts: LeaderboardOptions): Promise<number> {
-  const sides = files.map((f) => readPairedSide(f));
+/**
+ * `leaderboard` of eval/infer results: models on one ground truth, ranked within noise
+ * (metrics/model-ranking.ts). A model given by several results (a quoted glob) is a recipe's
+ * training seeds: its mAP is their mean and its intervals cover seed noise.
+ */
+async function modelLeaderboard(args: readonly string[], perArg: readonly string[][], opts: LeaderboardOptions): Promise<number> {
+  const models = perArg.map((paths) => paths.map((f) => readPairedSide(f)));
+  const sides = models.flat();
   for (const s of sides.slice(1)) {
     const why = incomparable(sides[0]!, s);
     if (why !== null) throw new InputError(s.path, null, why.replace('the baseline', sides[0]!.path));
   }
-  // a model's name: its result folder's (repeated names get #2, #3 …)
+  // a model's name: its result folder's, or for several seeds the pattern's last part (repeated names get #2, #3 …)
   const seen = new Map<string, number>();
-  const names = sides.map((s) => {
-    const base = basename(dirname(resolve(s.path)));
+  const names = models.map((seeds, i) => {
+    const base = seeds.length === 1 ? basename(dirname(resolve(seeds[0]!.path))) : basename(args[i]!.replace(/[/\\]+$/, ''));
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     return n === 1 ? base : `${base}#${n}`;
@@ -323,11 +331,16 @@ async function modelLeaderboard(files: string[], opts: LeaderboardOptions): Prom
   if (opts.reference !== undefined && !names.includes(opts.reference)) throw new UsageError(`--reference ${opts.reference}: no such model (models: ${names.join(', ')})`);
   const first = sides[0]!.doc;
   const groups: Record<string, number[]> = { overall: first.perClass.map((c) => c.id), ...Object.fromEntries(Object.entries(first.groups).map(([g, v]) => [g, v.classes])) };
+  const meanOf = (xs: readonly (number | null)[]) => (xs.some((x) => x === null) ? null : (xs as number[]).reduce((a, b) => a + b, 0) / xs.length);
   const ranked = rankModels(
-    sides.map((s, i) => ({ name: names[i]!, ranked: s.ranked, mAP: { overall: s.doc.mAP, ...Object.fromEntries(Object.entries(s.doc.groups).map(([g, v]) => [g, v.mAP])) } })),
+    models.map((seeds, i) => ({
+      name: names[i]!,
+      seeds: seeds.map((s) => s.ranked),
+      mAP: { overall: meanOf(seeds.map((s) => s.doc.mAP)), ...Object.fromEntries(Object.keys(first.groups).map((g) => [g, meanOf(seeds.map((s) => s.doc.groups[g]?.mAP ?? null))])) },
+    })),
     { groups, resamples: opts.resamples, seed: 7, ...(opts.by === 'video' ? { units: videoUnits(sides[0]!.ranked.keys) } : {}), ...(opts.reference !== undefined ? { reference: opts.reference } : {}) },
   );
-  const byName = new Map(sides.map((s, i) => [names[i]!, s]));
+  const byName = new Map(models.map((seeds, i) => [names[i]!, seeds]));
   const board: ModelBoard = {
     schemaVersion: 1,
     kind: 'model-leaderboard',
@@ -337,9 +350,12 @@ async function modelLeaderboard(files: string[], opts: LeaderboardOptions): Prom
     reference: opts.reference ?? null,
     groups: Object.keys(groups),
     models: ranked.map((m) => {
-      const c = byName.get(m.name)!.doc.counts.predictions as Record<string, number>;
+      const seeds = byName.get(m.name)!;
+      // rows summed over the model's seeds
+      const c: Record<string, number> = {};
+      for (const s of seeds) for (const [k, n] of Object.entries(s.doc.counts.predictions as Record<string, number>)) c[k] = (c[k] ?? 0) + n;
       const dropped = Object.fromEntries(Object.entries(c).filter(([k, n]) => !['rowsRead', 'scored', 'scoredOnNegativeKeyframes'].includes(k) && n > 0));
-      return { ...m, source: byName.get(m.name)!.path, rowsRead: c['rowsRead'] ?? 0, scored: c['scored'] ?? 0, dropped };
+      return { ...m, source: seeds.map((s) => s.path).join(' '), seeds: seeds.length, rowsRead: c['rowsRead'] ?? 0, scored: c['scored'] ?? 0, dropped };
     }),
   };
   const md = modelBoardMarkdown(board);
