@@ -30,7 +30,7 @@ import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './b
 import { jobContext, jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
 import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
-import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Protocol } from './protocol.js';
+import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Phase, type Protocol } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
 import { tunedLrDoc, type TunedLrDoc } from './tuned-lr.js';
 import { dirname, join } from 'node:path';
@@ -48,7 +48,9 @@ export class CompareError extends Error {
 }
 
 /** What every job of a comparison shares (from JobSpec), plus the comparison's own settings. */
-export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | 'batch' | 'sampler' | 'downstream' | 'upstream' | 'benchmarkSeed' | 'backend' | 'codeVersion'> {
+export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | 'upstreamBudgets' | 'batch' | 'sampler' | 'downstream' | 'upstream' | 'datasets' | 'benchmarkSeed' | 'backend' | 'codeVersion'> {
+  /** The manifest that declared the datasets (null: the embedded benchmark). */
+  readonly manifest?: string;
   readonly protocols: readonly string[];
   readonly seeds: number;
   readonly lrGrid: readonly number[];
@@ -191,10 +193,12 @@ function compareJobSpec(cfg: CompareConfig, p: Protocol, pi: number, seed: numbe
     lr,
     pretrainLr: cfg.pretrainLr,
     budget,
+    ...(cfg.upstreamBudgets !== undefined ? { upstreamBudgets: cfg.upstreamBudgets } : {}),
     batch: cfg.batch,
     sampler: cfg.sampler,
     downstream: cfg.downstream,
     upstream: cfg.upstream,
+    ...(cfg.datasets !== undefined ? { datasets: cfg.datasets } : {}),
     benchmarkSeed: cfg.benchmarkSeed,
     backend: cfg.backend,
     evalSplits: ['val', 'test'],
@@ -218,6 +222,12 @@ export async function checkProtocols(cfg: CompareConfig): Promise<Protocol[]> {
     p.phases(jobContext(spec, p));
   });
   return protocols;
+}
+
+/** Every protocol's phases at the first LR of the grid (seed 0): what `compare --plan` shows. */
+export async function plannedPhases(cfg: CompareConfig): Promise<{ protocol: string; phases: Phase[] }[]> {
+  const protocols = await checkProtocols(cfg);
+  return protocols.map((p, pi) => ({ protocol: p.name, phases: p.phases(jobContext(compareJobSpec(cfg, p, pi, 0, cfg.lrGrid[0]!), p)) }));
 }
 
 /** Runs (or resumes) the comparison and builds its document. */
@@ -275,11 +285,14 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
       const runs = cfg.protocols.map((p, i) => ({ name: protocols[i]!.name, ledger: byKey(p, seed, lr ?? chosenLr.get(protocols[i]!.name)!).ledger }));
       const single = runs.filter((_, i) => protocols[i]!.upstream !== 'all');
       // equal: the same examples of each dataset; equal-total: only the same total (checked below)
-      const problems = cfg.budgetMode === 'equal' ? [...ledgerMismatches(runs, [cfg.downstream]), ...ledgerMismatches(single, mustMatch.filter((d) => d !== cfg.downstream))] : [];
+      // per-set budgets: every protocol that uses a dataset sees the same examples of it; else the
+      // multi-upstream protocol splits the upstream total, so only the total is checked for it
+      const problems =
+        cfg.budgetMode !== 'equal' ? [] : cfg.upstreamBudgets !== undefined ? ledgerMismatches(runs, mustMatch) : [...ledgerMismatches(runs, [cfg.downstream]), ...ledgerMismatches(single, mustMatch.filter((d) => d !== cfg.downstream))];
       const totalOf = (r: (typeof runs)[number], ds: string[]) => ds.reduce((s, d) => s + (r.ledger.totals[d]?.examples ?? 0), 0);
       const withUp = runs.filter((_, i) => protocols[i]!.upstream !== 'none');
       const upTotals = new Set(withUp.map((r) => totalOf(r, [...cfg.upstream])));
-      if (cfg.budgetMode === 'equal' && upTotals.size > 1) problems.push(`total upstream examples differ: ${withUp.map((r) => `${r.name} ${totalOf(r, [...cfg.upstream])}`).join(', ')}`);
+      if (cfg.budgetMode === 'equal' && cfg.upstreamBudgets === undefined && upTotals.size > 1) problems.push(`total upstream examples differ: ${withUp.map((r) => `${r.name} ${totalOf(r, [...cfg.upstream])}`).join(', ')}`);
       if (cfg.budgetMode === 'equal-total') {
         const all = new Set(runs.map((r) => totalOf(r, [cfg.downstream, ...cfg.upstream])));
         if (all.size > 1) problems.push(`total examples differ: ${runs.map((r) => `${r.name} ${totalOf(r, [cfg.downstream, ...cfg.upstream])}`).join(', ')}`);
@@ -289,7 +302,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
   }
 
   // groups: tertiles of the downstream train counts
-  const down = loadDatasets({ downstream: cfg.downstream, upstream: [], benchmarkSeed: cfg.benchmarkSeed })[cfg.downstream] as LocalisationDataset;
+  const down = loadDatasets({ downstream: cfg.downstream, upstream: [], benchmarkSeed: cfg.benchmarkSeed, ...(cfg.datasets !== undefined ? { datasets: cfg.datasets } : {}) })[cfg.downstream] as LocalisationDataset;
   const counts = down.trainCounts();
   const groupOf = assignGroups(down.classes, counts, { kind: 'tertiles' });
   const groupIds: Record<string, number[]> = { overall: down.classes.map((c) => c.id) };

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { embeddedDataset } from '../data/benchmarks.js';
+import { openDatasetDir } from '../data/dataset-files.js';
+import type { DatasetRef } from '../data/dataset-ref.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
@@ -27,10 +29,14 @@ export interface JobSpec {
   readonly lr: number;
   readonly pretrainLr: number;
   readonly budget: { readonly downstream: number; readonly upstream: number };
+  /** Each upstream set's own examples (a manifest's budgets; protocol.ts upstreamExamples); absent: `budget.upstream` for each. */
+  readonly upstreamBudgets?: Readonly<Record<string, number>>;
   readonly batch: number;
   readonly sampler: string;
   readonly downstream: string;
   readonly upstream: readonly string[];
+  /** Datasets declared in a manifest as `data export` folders: the folder, and the sha256 of its files (the cache key holds the digest only); absent: embedded. */
+  readonly datasets?: Readonly<Record<string, DatasetRef>>;
   readonly benchmarkSeed: number;
   readonly backend: BackendName;
   readonly evalSplits: readonly Split[];
@@ -72,8 +78,10 @@ export interface JobResult {
 
 /** The cache key of a job: its full spec (incl. code version), canonical JSON, sha256. */
 export function jobHash(spec: JobSpec): string {
-  // the trainer's command and the files it names are part of the key; how long we wait for it is not
-  const keyed = spec.trainer === undefined ? spec : { ...spec, trainer: { command: spec.trainer.command, files: spec.trainer.files } };
+  // the trainer's command and the files it names are part of the key; how long we wait for it is not;
+  // a dataset's content is, where it lies is not
+  const withData = spec.datasets === undefined ? spec : { ...spec, datasets: Object.fromEntries(Object.entries(spec.datasets).map(([n, d]) => [n, { sha256: d.sha256 }])) };
+  const keyed = withData.trainer === undefined ? withData : { ...withData, trainer: { command: withData.trainer.command, files: withData.trainer.files } };
   return createHash('sha256').update(canonicalJson(keyed)).digest('hex').slice(0, 20);
 }
 
@@ -81,15 +89,19 @@ export function protocolSourceHash(protocol: string): string | null {
   return existsSync(protocol) ? createHash('sha256').update(readFileSync(protocol)).digest('hex') : null;
 }
 
-export function loadDatasets(spec: Pick<JobSpec, 'downstream' | 'upstream' | 'benchmarkSeed'>): Record<string, Dataset> {
+export function loadDatasets(spec: Pick<JobSpec, 'downstream' | 'upstream' | 'benchmarkSeed' | 'datasets'>): Record<string, Dataset> {
   const out: Record<string, Dataset> = {};
-  for (const name of [spec.downstream, ...spec.upstream]) out[name] = embeddedDataset(name, spec.benchmarkSeed);
+  for (const name of [spec.downstream, ...spec.upstream]) {
+    const ref = spec.datasets?.[name];
+    // a declared folder answers to the manifest's name for it
+    out[name] = ref !== undefined ? { ...openDatasetDir(ref.dir), name } : embeddedDataset(name, spec.benchmarkSeed);
+  }
   return out;
 }
 
 export function jobContext(spec: JobSpec, protocol: Protocol): ProtocolContext {
   const upstream = protocol.upstream === 'none' ? [] : protocol.upstream === 'one' ? spec.upstream.slice(0, 1) : [...spec.upstream];
-  return { downstream: spec.downstream, upstream, budget: spec.budget, batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
+  return { downstream: spec.downstream, upstream, budget: spec.budget, ...(spec.upstreamBudgets !== undefined ? { upstreamBudgets: spec.upstreamBudgets } : {}), batch: spec.batch, lr: spec.lr, pretrainLr: spec.pretrainLr, sampler: parseSampler(spec.sampler) };
 }
 
 /**

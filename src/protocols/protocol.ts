@@ -28,6 +28,12 @@ export interface ProtocolContext {
   readonly upstream: readonly string[];
   /** Examples: downstream total and upstream total. */
   readonly budget: { readonly downstream: number; readonly upstream: number };
+  /**
+   * Each upstream set's own examples (a manifest's budgets: "equal" is each dataset's count,
+   * never a sum); absent: `budget.upstream` is every protocol's upstream total, split equally
+   * by the multi-upstream protocol (the embedded benchmark's comparison).
+   */
+  readonly upstreamBudgets?: Readonly<Record<string, number>>;
   readonly batch: number;
   /** The learning rate under selection (the LR grid value). */
   readonly lr: number;
@@ -79,6 +85,13 @@ export interface Protocol {
 
 const single = (sampler: SamplerSpec) => sampler;
 
+/** The examples of upstream set `u`: its own budget when each set has one, else the upstream total. */
+export const upstreamExamples = (c: ProtocolContext, u: string): number => c.upstreamBudgets?.[u] ?? c.budget.upstream;
+
+/** Every upstream set's examples for a multi-upstream phase: their own budgets, or the total split equally. */
+const allUpstream = (c: ProtocolContext): Record<string, number> =>
+  c.upstreamBudgets !== undefined ? Object.fromEntries(c.upstream.map((u) => [u, upstreamExamples(c, u)])) : splitUpstream(c.budget.upstream, c.upstream, c.batch);
+
 export const PROTOCOLS: Record<string, Protocol> = {
   'downstream-only': {
     name: 'downstream-only',
@@ -91,7 +104,7 @@ export const PROTOCOLS: Record<string, Protocol> = {
     description: 'all upstream examples first, then the downstream ones (fresh optimizers and schedule)',
     upstream: 'one',
     phases: (c) => [
-      { name: 'pretrain', examples: { [c.upstream[0]!]: c.budget.upstream }, sampler: c.sampler, lr: c.pretrainLr, freshOptimizers: true },
+      { name: 'pretrain', examples: { [c.upstream[0]!]: upstreamExamples(c, c.upstream[0]!) }, sampler: c.sampler, lr: c.pretrainLr, freshOptimizers: true },
       { name: 'finetune', examples: { [c.downstream]: c.budget.downstream }, sampler: c.sampler, lr: c.lr, freshOptimizers: true },
     ],
   },
@@ -102,7 +115,7 @@ export const PROTOCOLS: Record<string, Protocol> = {
     phases: (c) => {
       const probe = Math.max(1, Math.round((LPFT_PROBE_SHARE * c.budget.downstream) / c.batch)) * c.batch;
       return [
-        { name: 'pretrain', examples: { [c.upstream[0]!]: c.budget.upstream }, sampler: c.sampler, lr: c.pretrainLr, freshOptimizers: true },
+        { name: 'pretrain', examples: { [c.upstream[0]!]: upstreamExamples(c, c.upstream[0]!) }, sampler: c.sampler, lr: c.pretrainLr, freshOptimizers: true },
         { name: 'probe', examples: { [c.downstream]: probe }, sampler: c.sampler, lr: c.lr, freshOptimizers: true, headsOnly: true },
         { name: 'finetune', examples: { [c.downstream]: c.budget.downstream - probe }, sampler: c.sampler, lr: c.lr, freshOptimizers: true },
       ];
@@ -112,14 +125,14 @@ export const PROTOCOLS: Record<string, Protocol> = {
     name: 'cofinetune',
     description: 'one upstream set and the downstream set together, one schedule',
     upstream: 'one',
-    phases: (c) => [{ name: 'cofinetune', examples: { [c.downstream]: c.budget.downstream, [c.upstream[0]!]: c.budget.upstream }, sampler: c.sampler, lr: c.lr, freshOptimizers: true }],
+    phases: (c) => [{ name: 'cofinetune', examples: { [c.downstream]: c.budget.downstream, [c.upstream[0]!]: upstreamExamples(c, c.upstream[0]!) }, sampler: c.sampler, lr: c.lr, freshOptimizers: true }],
   },
   'multi-cofinetune': {
     name: 'multi-cofinetune',
-    description: 'all upstream sets (same total upstream examples, split equally) and the downstream set together',
+    description: 'all upstream sets (each its own budget; without per-set budgets, the same total upstream examples split equally) and the downstream set together',
     upstream: 'all',
     phases: (c) => [
-      { name: 'cofinetune', examples: { [c.downstream]: c.budget.downstream, ...splitUpstream(c.budget.upstream, c.upstream, c.batch) }, sampler: c.sampler, lr: c.lr, freshOptimizers: true },
+      { name: 'cofinetune', examples: { [c.downstream]: c.budget.downstream, ...allUpstream(c) }, sampler: c.sampler, lr: c.lr, freshOptimizers: true },
     ],
   },
 };

@@ -260,7 +260,8 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   mkdirSync(join(work, 'out'), { recursive: true });
   const used = new Set(plan.phases.flatMap((p) => p.steps.flatMap((s) => s.parts.map(([d]) => d))));
   used.add(spec.downstream);
-  const data = Object.fromEntries([...used].map((d) => [d, exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
+  // a dataset declared as a `data export` folder is handed over as it is; the embedded ones are exported once
+  const data = Object.fromEntries([...used].map((d) => [d, spec.datasets?.[d]?.dir ?? exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
   const planPath = join(work, 'plan.json');
   writeFileSync(planPath, JSON.stringify(plan) + '\n');
   // a shared pretraining to save is staged beside its place and published only if this run succeeds

@@ -9,9 +9,11 @@ import { modelBoardCsv, modelBoardMarkdown, type ModelBoard } from '../../report
 import { expandResultPaths, incomparable, readPairedSide } from '../../reports/paired-inputs.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
+import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, plannedPhases, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
 import { parseShard } from '../../protocols/shard.js';
-import { BUILTIN_PROTOCOLS, resolveProtocol } from '../../protocols/protocol.js';
+import { BUILTIN_PROTOCOLS, resolveProtocol, type Phase } from '../../protocols/protocol.js';
+import { embeddedDataset } from '../../data/benchmarks.js';
+import { manifestSetting } from '../manifest-setting.js';
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
@@ -53,6 +55,7 @@ export interface CompareOptions {
   cache?: string;
   fresh?: boolean;
   gpus?: string[];
+  manifest?: string;
 }
 
 /** LRs tuned by the 5-seed compare of docs/results/compare-5seeds (the default setting's). */
@@ -77,6 +80,7 @@ async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<Tuned
   };
   if (cfg.protocols.some((p) => !BUILTIN_PROTOCOLS.includes(p))) return skip('a plug-in protocol is compared (plug-ins are always searched)');
   if (cfg.trainer !== undefined) return skip('an external trainer runs (its LRs are searched, not taken from the built-in trainer)');
+  if (cfg.manifest !== undefined) return skip(`the datasets of ${cfg.manifest} are compared (the tuned LRs are the embedded benchmark's)`);
   const names: string[] = [];
   for (const p of cfg.protocols) names.push((await resolveProtocol(p)).name);
   const fit = tunedLrsFor(doc, cfg, names);
@@ -98,15 +102,25 @@ function pointLatest(dir: string): void {
 
 export async function compareCommand(opts: CompareOptions, argv: string[]): Promise<number> {
   const quick = opts.quick ?? false;
-  const batch = opts.batch;
+  // a manifest declares the datasets, their roles and budgets; without one, the embedded benchmark
+  const setting = opts.manifest === undefined ? null : await manifestSetting({ manifest: opts.manifest, ...(opts.budgetFile !== undefined ? { budgetFile: opts.budgetFile } : {}), budgetScale: opts.budgetScale, quick, batch: opts.batch, planOnly: opts.plan === true });
+  if (setting !== null && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; a manifest gives each dataset its own budget (use --budget equal)');
+  const batch = setting?.batch ?? opts.batch;
   let budget = defaultBudget(quick, opts.budgetScale, batch);
-  const upstream = ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
-  if (opts.budgetFile !== undefined) {
+  const upstream = setting !== null ? [...setting.upstream] : ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
+  if (setting !== null) budget = { downstream: setting.budgets.examples[setting.downstream]!, upstream: setting.budgets.examples[upstream[0]!] ?? 0 };
+  else if (opts.budgetFile !== undefined) {
     if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
     const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile, ['synth-ava', ...upstream], batch);
     budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: upstream.reduce((s, u) => s + (b[u] ?? 0), 0) || budget.upstream };
   }
-  const protocols = [...opts.protocols, ...(opts.protocol ?? [])];
+  let builtins = opts.protocols;
+  // the default list on a manifest with one upstream set: the multi-upstream protocol has nothing to co-finetune
+  if (setting !== null && upstream.length < 2 && builtins.join(',') === BUILTIN_PROTOCOLS.join(',')) {
+    builtins = builtins.filter((p) => p !== 'multi-cofinetune');
+    process.stderr.write(`compare: ${setting.manifest.path} declares one upstream set (${upstream.join(', ')}): multi-cofinetune is left out\n`);
+  }
+  const protocols = [...builtins, ...(opts.protocol ?? [])];
   if (protocols.length === 0) throw new UsageError('no protocol to compare (--protocols and --protocol are empty)');
   for (const p of protocols) if (!BUILTIN_PROTOCOLS.includes(p) && !existsSync(p)) throw new UsageError(`unknown protocol '${p}' (built in: ${BUILTIN_PROTOCOLS.join(', ')}; or a module path)`);
   const lrGrid = opts.lrGrid ?? (quick ? [0.003] : DEFAULT_LR_GRID.split(',').map(Number));
@@ -120,8 +134,10 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     budget,
     batch,
     sampler: opts.sampler,
-    downstream: 'synth-ava',
+    downstream: setting?.downstream ?? 'synth-ava',
     upstream,
+    ...(setting !== null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets.examples[u]!])), manifest: setting.manifest.path } : {}),
+    ...(setting?.datasets != null ? { datasets: setting.datasets } : {}),
     benchmarkSeed: 0,
     backend: opts.backend,
     workers: opts.workers,
@@ -142,6 +158,8 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
         ? `LRs tuned by ${tunedLr.source} (grid ${tunedLr.grid.join(', ')}, ${tunedLr.seeds} seed(s)): ${Object.entries(tunedLr.lrs).map(([p, lr]) => `${p} ${lr}`).join(', ')}`
         : `LR grid ${cfg.lrGrid.join(', ')} for every protocol${cfg.lrGrid.length > 1 ? `, extended ×2 past an edge a protocol chooses (up to ${cfg.lrExtend} time(s))` : ''}`;
     process.stdout.write(`plan: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s); ${lrText}; ${cfg.protocols.length * cfg.seeds * perProtocol} runs${tunedLr === undefined && cfg.lrGrid.length > 1 ? ' before any extension' : ''}\n`);
+    const sizes = setting?.sizes ?? Object.fromEntries([cfg.downstream, ...cfg.upstream].map((d) => [d, embeddedDataset(d).sizes.train!]));
+    process.stdout.write(planText(await plannedPhases(cfg), sizes, cfg));
     return 0;
   }
   if (opts.shard !== undefined && opts.merge) throw new UsageError('--shard runs a share of the matrix, --merge none of it: give one');
@@ -246,6 +264,21 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     return 1;
   }
   return 0;
+}
+
+/** `compare --plan`: each protocol's phases with every dataset's examples, steps and epochs. */
+function planText(plans: readonly { protocol: string; phases: readonly Phase[] }[], sizes: Readonly<Record<string, number>>, cfg: CompareConfig): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const lines = [`datasets (train examples): ${Object.entries(sizes).map(([d, s]) => `${d} ${n(s)}`).join(', ')}; batch ${cfg.batch}; sampler ${cfg.sampler}${cfg.manifest !== undefined ? `; declared in ${cfg.manifest}` : ''}`];
+  for (const { protocol, phases } of plans) {
+    const steps = phases.reduce((s, p) => s + Object.values(p.examples).reduce((a, b) => a + b, 0) / cfg.batch, 0);
+    lines.push(`  ${protocol} (${n(steps)} steps):`);
+    for (const p of phases) {
+      const parts = Object.entries(p.examples).map(([d, e]) => `${d} ${n(e)} examples (${n(e / cfg.batch)} steps, ${(e / sizes[d]!).toFixed(2)} epochs)`);
+      lines.push(`    ${p.name}${p.headsOnly === true ? ' (heads only)' : ''}: ${parts.join(' + ')}; LR ${p.lr === cfg.lrGrid[0] && cfg.lrGrid.length > 1 ? 'from the grid' : p.lr}`);
+    }
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** `argv` without the named options (name → how many values follow it; `--name=value` forms too). */

@@ -1,0 +1,95 @@
+/**
+ * `--manifest FILE`: the datasets, downstream/upstream roles and budgets of a comparison from a
+ * benchmark manifest (data/manifest.ts) instead of the embedded benchmark's defaults. The
+ * built-in protocols need nothing per dataset: they read "the downstream set" and "the upstream
+ * sets" from here, and each dataset gets its own budget.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { embeddedDataset } from '../data/benchmarks.js';
+import { datasetRef, type DatasetRef } from '../data/dataset-ref.js';
+import { InputError } from '../data/input-error.js';
+import { declaredBudget, readManifest, type DeclaredBudget, type Manifest } from '../data/manifest.js';
+import { getPreset } from '../metrics/presets.js';
+import { resolveBudgets, type ResolvedBudgets } from '../protocols/budget.js';
+import { UsageError } from './errors.js';
+
+export interface ManifestSetting {
+  readonly manifest: Manifest;
+  readonly downstream: string;
+  readonly upstream: readonly string[];
+  readonly batch: number;
+  /** Train-split sizes of the datasets used (the ids a plan draws from). */
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly budgets: ResolvedBudgets;
+  /** `data export` folders to train on, with their content digests (null: only planning, nothing read). */
+  readonly datasets: Readonly<Record<string, DatasetRef>> | null;
+}
+
+export interface ManifestOptions {
+  readonly manifest: string;
+  readonly budgetFile?: string;
+  readonly budgetScale: number;
+  readonly quick: boolean;
+  readonly batch: number;
+  /** Only print the plan: sizes suffice, no data is read or digested. */
+  readonly planOnly: boolean;
+}
+
+export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSetting> {
+  const m = readManifest(opts.manifest);
+  const used = [m.downstream, ...m.upstream];
+  const down = m.datasets[m.downstream]!;
+  try {
+    if (down.preset !== null) getPreset(down.preset);
+  } catch (err) {
+    throw new InputError(m.path, null, `datasets.${m.downstream}.preset: ${(err as Error).message}`);
+  }
+  const batch = m.batch ?? opts.batch;
+  const sizes: Record<string, number> = {};
+  for (const name of used) {
+    const d = m.datasets[name]!;
+    if (d.source.kind === 'embedded') {
+      if (d.source.name !== name) throw new InputError(m.path, null, `datasets.${name}: an embedded set keeps its own name (${d.source.name})`);
+      sizes[name] = embeddedDataset(name).sizes.train!;
+    } else sizes[name] = d.sizes.train!;
+  }
+  let declared: Record<string, DeclaredBudget> = { ...m.budgets };
+  if (opts.budgetFile !== undefined) declared = { ...declared, ...budgetFile(opts.budgetFile, Object.keys(m.datasets)) };
+  const budgets = resolveBudgets(declared, sizes, used, batch, opts.budgetScale * (opts.quick ? 0.1 : 1), opts.budgetFile ?? m.path);
+  if (opts.planOnly) return { manifest: m, downstream: m.downstream, upstream: m.upstream, batch, sizes, budgets, datasets: null };
+  const datasets: Record<string, DatasetRef> = {};
+  for (const name of used) {
+    const s = m.datasets[name]!.source;
+    if (s.kind === 'files')
+      throw new UsageError(
+        `${m.path}: datasets.${name} is declared by its AVA/list files: training on it needs its pixels, which cft-bench reads from a \`data export\` folder (declare \`export: DIR\`). \`compare --manifest ${opts.manifest} --plan\` plans it now`,
+      );
+    if (s.kind === 'export') datasets[name] = await datasetRef(s.dir);
+  }
+  return { manifest: m, downstream: m.downstream, upstream: m.upstream, batch, sizes, budgets, datasets: Object.keys(datasets).length > 0 ? datasets : null };
+}
+
+/** A budget file over a manifest: JSON {dataset: N | {examples: N} | {epochs: E}}, every key a declared dataset. */
+function budgetFile(path: string, names: readonly string[]): Record<string, DeclaredBudget> {
+  if (!existsSync(path)) throw new InputError(path, null, 'file not found');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(path, null, `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || Object.keys(obj).length === 0) throw new InputError(path, null, 'expected an object {dataset: budget} naming at least one dataset');
+  return Object.fromEntries(
+    Object.entries(obj).map(([name, b]) => [
+      name,
+      declaredBudget(
+        b,
+        (why) => {
+          throw new InputError(path, null, `${name}: ${why}`);
+        },
+        names,
+        name,
+      ),
+    ]),
+  );
+}

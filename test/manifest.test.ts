@@ -1,0 +1,95 @@
+/**
+ * Benchmark manifests (src/data/manifest.ts, `compare --manifest`): the user's datasets
+ * declared by name with their budgets. Bad input is exit 2 naming the file and the field, with
+ * nothing written; a paper-scale manifest of sizes alone plans; `data export` folders declared
+ * under the user's own names run a comparison end to end, each dataset its own budget, checked
+ * by the ledger.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, readJson, tempDir, LABEL_MAP } from './helpers/cli.js';
+import { GT } from './helpers/ava-slice.js';
+
+describe('benchmark manifests', { timeout: 600_000 }, () => {
+  const dir = tempDir();
+  const write = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const list = write('kin-train.csv', 'id,label\n' + Array.from({ length: 50 }, (_, i) => `clip${i},${i % 5}`).join('\n') + '\n');
+  const base = (extra = '', budgets = '  ava: { epochs: 2 }\n  kin: { examples: 6400 }\n') =>
+    `datasets:\n  ava:\n    kind: localisation\n    labelmap: ${LABEL_MAP}\n    train: { gt: ${GT} }\n${extra}  kin:\n    kind: classification\n    classes: 5\n    train: { list: ${list} }\nbudgets:\n${budgets}`;
+
+  it('plans from files and sizes: every protocol\'s phases with each dataset\'s examples, steps and epochs', async () => {
+    const m = write('ok.yaml', base());
+    const r = await cli(['compare', '--manifest', m, '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    // 900 keyframes in the slice: 2 epochs = 1,800 examples → 1,792 (56 whole batches of 32)
+    expect(r.stdout).toContain('datasets (train examples): ava 900, kin 50');
+    expect(r.stdout).toMatch(/pretrain: kin 6,400 examples \(200 steps, 128\.00 epochs\)/);
+    expect(r.stdout).toMatch(/finetune: ava 1,792 examples \(56 steps, 1\.99 epochs\)/);
+    expect(r.stdout).not.toContain('multi-cofinetune'); // one upstream set: left out, and said so
+    expect(r.stderr).toContain('multi-cofinetune is left out');
+  });
+
+  it('a paper-scale manifest of sizes alone plans in about a second', async () => {
+    const r = await cli(['compare', '--manifest', new URL('../examples/manifests/paper-scale.yaml', import.meta.url).pathname, '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cofinetune: ava 4,212,672 examples \(65,823 steps, 20\.00 epochs\) \+ kinetics 16,000,000 examples \(250,000 steps, 29\.34 epochs\)/);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['a missing file', base().replace(`train: { gt: ${GT} }`, 'train: { gt: nowhere.csv }'), /bad\.yaml: datasets\.ava\.train\.gt: file not found/],
+    ['a wrong kind', base().replace('kind: classification', 'kind: detection'), /datasets\.kin\.kind: expected localisation \(AVA format\) or classification/],
+    ['an unknown budget key', base('', '  ava: { epochs: 2 }\n  kin: { examples: 6400 }\n  imagenet: 640\n'), /budgets\.imagenet: unknown dataset \(declared: ava, kin\)/],
+    ['a duplicate name', base().replace('  kin:\n', '  ava:\n'), /bad\.yaml: not valid YAML \(Map keys must be unique/],
+    ['a size that disagrees with its file', base().replace(`train: { gt: ${GT} }`, `train: { gt: ${GT}, size: 1000 }`), /datasets\.ava\.train\.size: 1000, but .*gt\.csv has 900 keyframes/],
+    ['an unknown field', base().replace('    classes: 5\n', '    classes: 5\n    clases: 5\n'), /datasets\.kin\.clases: unknown field/],
+    ['a budget not in whole batches', base('', '  ava: { epochs: 2 }\n  kin: { examples: 6401 }\n'), /budgets\.kin: 6401 examples are not whole batches of 32 \(use 6400\)/],
+    ['a missing budget', base('', '  ava: { epochs: 2 }\n'), /budgets\.kin: missing/],
+    ['a downstream that is a classification set', 'downstream: kin\n' + base(), /downstream: kin is a classification set/],
+    ['an unknown preset', base().replace('    kind: localisation\n', '    kind: localisation\n    preset: activitynet-1999\n'), /datasets\.ava\.preset: /],
+  ];
+  for (const [what, text, msg] of bad) {
+    it(`bad input, exit 2 naming file and field, nothing written: ${what}`, async () => {
+      const m = write('bad.yaml', text);
+      const out = join(dir, 'never');
+      const r = await cli(['compare', '--manifest', m, '--quick', '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('files without pixels plan but do not train: said plainly (exit 2)', async () => {
+    const m = write('nopix.yaml', base());
+    const r = await cli(['compare', '--manifest', m, '--quick', '--out', join(dir, 'nopix-out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/datasets\.ava is declared by its AVA\/list files: training on it needs its pixels/);
+  });
+
+  it('data export folders under the user\'s names: compare runs end to end, each dataset its own budget, ledger-checked', async () => {
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    for (const b of ['synth-ava', 'synth-kinetics']) expect((await cli(['data', 'export', '--benchmark', b, '--out', data])).code).toBe(0);
+    const m = write('export.yaml', `downstream: my-ava\ndatasets:\n  my-ava: { export: ${join(data, 'synth-ava')} }\n  my-kin: { export: ${join(data, 'synth-kinetics')} }\nbudgets:\n  my-ava: 640\n  my-kin: { epochs: 0.05 }\n`);
+    const out = join(dir, 'cmp');
+    const r = await cli(['compare', '--manifest', m, '--protocols', 'downstream-only,pretrain-finetune,cofinetune', '--lr-grid', '0.003', '--lr-extend', '0', '--resamples', '20', '--workers', '2', '--out', out]);
+    expect([0, 1], r.stderr).toContain(r.code); // 1: the one-LR grid is its own edge, flagged
+    const doc = readJson(join(out, 'result.json'));
+    expect(doc.config.downstream).toBe('my-ava');
+    expect(doc.config.upstream).toEqual(['my-kin']);
+    expect(doc.leaderboard.map((x: { protocol: string }) => x.protocol).sort()).toEqual(['cofinetune', 'downstream-only', 'pretrain-finetune']);
+    const kinSize = readJson(join(data, 'synth-kinetics', 'dataset.json')).sizes.train;
+    const kin = Math.max(1, Math.round((0.05 * kinSize) / 32)) * 32;
+    for (const run of doc.runs) {
+      expect(run.ledger.totals['my-ava'].examples).toBe(640);
+      if (run.protocol !== 'downstream-only') expect(run.ledger.totals['my-kin'].examples).toBe(kin);
+    }
+    const ids = new Set(doc.runs.filter((x: { protocol: string }) => x.protocol !== 'downstream-only').map((x: { ledger: { totals: Record<string, { idsSha256: string }> } }) => x.ledger.totals['my-kin']!.idsSha256));
+    expect(ids.size).toBe(1); // the very same upstream examples for both protocols
+  });
+});
