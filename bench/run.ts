@@ -10,8 +10,12 @@
  *    same architecture in PyTorch CPU (bench/torch_step.py) when Debian's python3-torch is
  *    installed, with the ratio.
  *
+ * 4. Plan at the paper's scale: `compare --manifest examples/manifests/paper-scale.yaml --plan
+ *    --write-plans` for cofinetune (≈ 4.2M AVA + 16M Kinetics example ids, 315,823 steps), the
+ *    streamed file form, 3 runs: wall seconds and peak RSS (target ≤ 10 s, ≤ 300 MB on 2 cores).
+ *
  *   npm run bench                 # all
- *   npm run bench -- --micro      # micro-benchmarks only (also --e2e, --train)
+ *   npm run bench -- --micro      # micro-benchmarks only (also --e2e, --train, --plan)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,10 +36,11 @@ import { generateAvaScale } from './generate-ava-scale.js';
 
 const root = join(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
-const only = ['--micro', '--e2e', '--train'].filter((a) => args.has(a));
+const only = ['--micro', '--e2e', '--train', '--plan'].filter((a) => args.has(a));
 const runMicro = only.length === 0 || args.has('--micro');
 const runE2e = only.length === 0 || args.has('--e2e');
 const runTrain = only.length === 0 || args.has('--train');
+const runPlan = only.length === 0 || args.has('--plan');
 
 async function micro(): Promise<void> {
   const small = generateAvaScale(join(root, 'bench/data/micro'), 1, 150, 5);
@@ -171,3 +176,23 @@ async function train(): Promise<void> {
 if (runMicro) await micro();
 if (runE2e) e2e();
 if (runTrain) await train();
+if (runPlan) plan();
+
+function plan(): void {
+  console.log('\nPlan at the paper\'s scale: cofinetune, 4,212,672 AVA + 16,000,000 Kinetics examples (batch 64), plan.json + NPY');
+  const out = mkdtempSync(join(tmpdir(), 'cft-bench-plan-'));
+  try {
+    const runs = Array.from({ length: 3 }, (_, i) => {
+      const r = spawnSync(process.execPath, [join(root, 'bench/eval-child.mjs'), 'compare', '--manifest', join(root, 'examples/manifests/paper-scale.yaml'), '--plan', '--protocols', 'cofinetune', '--write-plans', join(out, 'plans')], { encoding: 'utf8' });
+      const stats = JSON.parse(r.stderr.trim().split('\n').pop()!);
+      if (stats.code !== 0) throw new Error(`compare --write-plans failed: ${r.stderr}`);
+      console.log(`run ${i + 1}: ${stats.wall.toFixed(2)} s, ${stats.maxRssMB.toFixed(0)} MB peak RSS`);
+      return stats as { wall: number; maxRssMB: number };
+    });
+    const walls = runs.map((r) => r.wall).sort((a, b) => a - b);
+    const rss = runs.map((r) => r.maxRssMB).sort((a, b) => a - b);
+    console.log(`median ${walls[1]!.toFixed(2)} s, peak RSS median ${rss[1]!.toFixed(0)} MB (max ${rss[2]!.toFixed(0)}); target ≤ 10 s, ≤ 300 MB`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

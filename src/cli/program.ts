@@ -88,6 +88,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>/)', outDir)
     .option('--json', 'print result.json to stdout')
     .option('--plan', 'print what would run (protocols, seeds, LRs and where they come from) and exit')
+    .option('--write-plans <dir>', 'with --plan: write every run\'s whole plan (example ids per step, LRs, ledger) as plan.json + NPY arrays per run into DIR', outDir)
     .option('--trainer <tfjs|torch|command>', 'tfjs (built in); torch (the shipped PyTorch mirror of the built-in model; "torch --device cpu|cuda"); or a command run on each run\'s plan under the external-trainer contract (docs/external-trainer.md)', path, 'tfjs')
     .option('--trainer-timeout <s>', 'refuse an external trainer run that has not finished after this many seconds (0: no limit; at most 2,000,000, ~23 days)', positive({ zero: true, max: 2e6 }), 3600)
     .option('--shard <I/N|auto>', 'run only shard I of N of the protocol × seed × LR matrix into --cache (auto: from SLURM_ARRAY_TASK_ID/COUNT, JOB_COMPLETION_INDEX with CFT_BENCH_SHARDS, or CFT_BENCH_SHARD)')

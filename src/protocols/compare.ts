@@ -30,7 +30,7 @@ import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './b
 import { jobContext, jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
 import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
-import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Phase, type Protocol } from './protocol.js';
+import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Phase, type Protocol, type ProtocolContext } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
 import { tunedLrDoc, type TunedLrDoc } from './tuned-lr.js';
 import { dirname, join } from 'node:path';
@@ -222,6 +222,11 @@ export async function checkProtocols(cfg: CompareConfig): Promise<Protocol[]> {
     p.phases(jobContext(spec, p));
   });
   return protocols;
+}
+
+/** The protocol context of one run of the comparison (protocol `pi`, at `seed` and `lr`). */
+export function compareContext(cfg: CompareConfig, p: Protocol, pi: number, seed: number, lr: number): ProtocolContext {
+  return jobContext(compareJobSpec(cfg, p, pi, seed, lr), p);
 }
 
 /** Every protocol's phases at the first LR of the grid (seed 0): what `compare --plan` shows. */

@@ -37,7 +37,7 @@ function writeFile(path: string, content: string | Uint8Array, target: string): 
 }
 
 /** Files a report folder of cft-bench holds one of (a folder with none of them is not replaced). */
-const REPORT_MARKERS = ['result.json', 'leaderboard.json', 'leaderboard.md', 'diff.json', 'summary.md', 'dataset.json'];
+const REPORT_MARKERS = ['result.json', 'leaderboard.json', 'leaderboard.md', 'diff.json', 'summary.md', 'dataset.json', 'plans.json'];
 
 /**
  * Refuses an output folder that exists and is neither empty nor a cft-bench report: replacing

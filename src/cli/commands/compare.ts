@@ -2,14 +2,14 @@
  * `cft-bench compare` (protocols under identical data budgets → leaderboard, paired
  * comparison, per-class gains plot) and `cft-bench leaderboard` (merge compare results).
  */
-import { existsSync, readFileSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { videoUnits } from '../../metrics/bootstrap.js';
 import { rankModels } from '../../metrics/model-ranking.js';
 import { modelBoardCsv, modelBoardMarkdown, type ModelBoard } from '../../reports/model-leaderboard.js';
 import { expandResultPaths, incomparable, readPairedSide } from '../../reports/paired-inputs.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkProtocols, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, plannedPhases, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
+import { checkProtocols, compareContext, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, plannedPhases, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
 import { parseShard } from '../../protocols/shard.js';
 import { BUILTIN_PROTOCOLS, resolveProtocol, type Phase } from '../../protocols/protocol.js';
 import { embeddedDataset } from '../../data/benchmarks.js';
@@ -18,7 +18,8 @@ import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
 import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
 import type { BackendName } from '../../trainers/backend.js';
-import { checkReplaceable, tempTag, writeReportFiles } from '../../reports/atomic-write.js';
+import { checkReplaceable, tempTag, writeReportDir, writeReportFiles } from '../../reports/atomic-write.js';
+import { PLAN_DIR_FORMAT, writePlanDir } from '../../protocols/plan-files.js';
 import { compareMarkdown, comparePerClassCsv, leaderboardCsv, mergedMarkdown, mergeLeaderboards } from '../../reports/leaderboard.js';
 import { gainVsCountSvg } from '../../reports/plot.js';
 import { compareHtml, mergedLeaderboardHtml, modelBoardHtml } from '../../reports/html-report.js';
@@ -48,6 +49,7 @@ export interface CompareOptions {
   out?: string;
   json?: boolean;
   plan?: boolean;
+  writePlans?: string;
   shard?: string;
   merge?: boolean;
   trainer: string;
@@ -160,8 +162,10 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     process.stdout.write(`plan: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s); ${lrText}; ${cfg.protocols.length * cfg.seeds * perProtocol} runs${tunedLr === undefined && cfg.lrGrid.length > 1 ? ' before any extension' : ''}\n`);
     const sizes = setting?.sizes ?? Object.fromEntries([cfg.downstream, ...cfg.upstream].map((d) => [d, embeddedDataset(d).sizes.train!]));
     process.stdout.write(planText(await plannedPhases(cfg), sizes, cfg));
+    if (opts.writePlans !== undefined) await writePlans(cfg, sizes, opts.writePlans);
     return 0;
   }
+  if (opts.writePlans !== undefined) throw new UsageError('--write-plans goes with --plan (plans are written instead of training)');
   if (opts.shard !== undefined && opts.merge) throw new UsageError('--shard runs a share of the matrix, --merge none of it: give one');
   let mode: CompareMode = opts.merge ? { kind: 'merge' } : { kind: 'all' };
   if (opts.shard !== undefined) {
@@ -264,6 +268,30 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     return 1;
   }
   return 0;
+}
+
+/**
+ * `compare --plan --write-plans DIR`: every run's whole plan (each protocol and seed, at the
+ * grid's first LR), in the streamed file form (plan-files.ts), one folder per run, the folder
+ * DIR written whole or not at all.
+ */
+async function writePlans(cfg: CompareConfig, sizes: Readonly<Record<string, number>>, out: string): Promise<void> {
+  const protocols = await checkProtocols(cfg);
+  const t0 = performance.now();
+  const written = await writeReportDir(out, async (stage) => {
+    const names: string[] = [];
+    for (const [pi, p] of protocols.entries()) {
+      for (let seed = 0; seed < cfg.seeds; seed++) {
+        const name = `${p.name}-seed${seed}`;
+        const header = writePlanDir(p, compareContext(cfg, p, pi, seed, cfg.lrGrid[0]!), sizes, seed, join(stage, name));
+        writeFileSync(join(stage, name, 'plan.json'), JSON.stringify(header, null, 1) + '\n');
+        names.push(name);
+      }
+    }
+    writeFileSync(join(stage, 'plans.json'), JSON.stringify({ format: PLAN_DIR_FORMAT, runs: names }, null, 1) + '\n');
+    return names;
+  });
+  process.stdout.write(`wrote ${written.length} plan(s) into ${out} (${PLAN_DIR_FORMAT}: plan.json + NPY arrays per run) in ${((performance.now() - t0) / 1e3).toFixed(1)} s\n`);
 }
 
 /** `compare --plan`: each protocol's phases with every dataset's examples, steps and epochs. */
