@@ -37,6 +37,8 @@ describe.skipIf(!havePython)('external trainer (skipped only without python3)', 
     ['crash', /trainer `.*--mode crash` exited with code 3/],
     ['bad-csv', /val predictions are malformed: .*val_predictions\.csv:\d+: expected 7 or 8 fields, got 3/],
     ['no-report', /exited 0 but wrote no report/],
+    // label ids shifted down by one: most rows name a wrong class, the first class's are not in the label map at all
+    ['zero-based', /val predictions \(.*\) are refused: \d+\.\d% of \d+ prediction rows could not be scored \(more than 1%\): notInLabelMap \d+ \(action ids not in the label map \(0-based ids\? AVA ids start at 1\)\)/],
   ] as const) {
     it(`refuses a trainer that misbehaves (${mode}): exit 1, no result.json`, async () => {
       const r = await train(dir, mode, mode);

@@ -13,7 +13,7 @@ import argparse, csv, hashlib, json, math, os, sys, time
 
 p = argparse.ArgumentParser()
 p.add_argument("request")
-p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty"])
+p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty", "zero-based"])
 args = p.parse_args()
 req = json.load(open(args.request))
 assert req["format"] == "cft-bench-trainer/1", req["format"]
@@ -89,7 +89,8 @@ for split in req["predict"]:
             if args.mode == "bad-csv" and i == 2:
                 f.write("not,a,prediction\n")
             for c, pc in sorted(prior.items()):
-                f.write(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{c},{float(r[7]) * pc:.6f}\n")
+                label = c - 1 if args.mode == "zero-based" else c  # the classic bug: 0-based class ids
+                f.write(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{label},{float(r[7]) * pc:.6f}\n")
     predictions[split] = name
 
 upstream_accuracy = {}

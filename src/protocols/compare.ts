@@ -172,6 +172,8 @@ export interface CompareDoc {
     ledger: JobResult['ledger'];
     /** Phase → step kind → training-loss curve (binned means). */
     lossCurve: JobResult['lossCurve'];
+    /** Test prediction rows read, scored and dropped by reason (null: not scored). */
+    testRows: NonNullable<JobResult['scores']['test']>['rows'] | null;
     dir: string;
   }[];
 }
@@ -429,7 +431,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
     runs: specs.map((s, i) => {
       const r = results[i]!;
       const chosen = selected.get(protocols[cfg.protocols.indexOf(s.protocol)]!.name)?.some((x) => x.hash === r.hash) ?? false;
-      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, lossCurve: r.lossCurve ?? {}, dir: r.dir };
+      return { protocol: r.protocol, seed: s.seed, lr: s.lr, hash: r.hash, valMAP: r.scores.val?.mAP ?? null, testMAP: r.scores.test?.mAP ?? null, selected: chosen, ledger: r.ledger, lossCurve: r.lossCurve ?? {}, testRows: r.scores.test?.rows ?? null, dir: r.dir };
     }),
   };
 }

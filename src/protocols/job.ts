@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { embeddedDataset } from '../data/benchmarks.js';
 import { openDatasetDir } from '../data/dataset-files.js';
 import type { DatasetRef } from '../data/dataset-ref.js';
+import { droppedRows, refusal, type DroppedRows } from '../metrics/dropped-rows.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend, type BackendName } from '../trainers/backend.js';
@@ -50,6 +51,8 @@ export interface SplitScore {
   readonly split: Split;
   readonly mAP: number;
   readonly perClass: { id: number; name: string; ap: number | null; numGt: number }[];
+  /** Prediction rows read, scored and dropped by reason (metrics/dropped-rows.ts); absent in runs cached before it was recorded. */
+  readonly rows?: DroppedRows;
   /** AVA-format files of this evaluation (GT, predictions, label map). */
   readonly files: { gt: string; pred: string; labelMap: string };
 }
@@ -197,9 +200,13 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
   for (const split of run.diverged === null ? spec.evalSplits : []) {
     const examples = Array.from({ length: down.sizes[split] ?? 0 }, (_, i) => down.example(split, i));
     const ev = await evaluatePredictions(down, split, run.trainer.predict(examples), join(dir, split));
+    const rows = droppedRows(ev.run);
+    const why = refusal(rows);
+    if (why !== null) throw new Error(`${spec.protocol} seed ${spec.seed} lr ${spec.lr}: the ${split} predictions are refused: ${why}`);
     scores[split] = {
       split,
       mAP: ev.run.summary.mAP,
+      rows,
       perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })),
       files: ev.files,
     };

@@ -12,6 +12,7 @@ import { htmlPage, type HtmlCell, type HtmlSection } from './html-page.js';
 import { diffGainChart, type DiffNames } from './diff-report.js';
 import type { ModelBoard } from './model-leaderboard.js';
 import type { EvalResultDoc } from './result-doc.js';
+import { rowsText } from './leaderboard.js';
 
 const TOOL = 'cft-bench';
 const GROUPS = ['overall', 'head', 'mid', 'tail'] as const;
@@ -143,10 +144,10 @@ export function compareHtml(doc: CompareDoc, command: string): string {
         : []),
       {
         kind: 'table',
-        columns: ['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'chosen'],
+        columns: ['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'test rows scored', 'chosen'],
         rows: doc.runs.map((r) => {
           const d = doc.diverged.find((x) => x.protocol === r.protocol && x.seed === r.seed && x.lr === r.lr);
-          return [r.protocol, num(r.seed, 0), { text: String(r.lr), sort: r.lr, num: true }, d !== undefined ? { text: `diverged (loss ${d.loss}, ${d.phase} step ${d.step})`, sort: null } : num(r.valMAP), num(r.testMAP), r.selected ? 'yes' : ''];
+          return [r.protocol, num(r.seed, 0), { text: String(r.lr), sort: r.lr, num: true }, d !== undefined ? { text: `diverged (loss ${d.loss}, ${d.phase} step ${d.step})`, sort: null } : num(r.valMAP), num(r.testMAP), { text: rowsText(r.testRows), sort: r.testRows?.scored ?? null }, r.selected ? 'yes' : ''];
         }),
       },
     ],

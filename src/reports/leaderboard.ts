@@ -14,6 +14,13 @@ export function cellText(c: Cell, digits = 3): string {
 
 const signed = (x: number, d = 3) => (x >= 0 ? '+' : '') + x.toFixed(d);
 
+/** A run's test prediction rows: scored of read, and the dropped ones by reason. */
+export function rowsText(rows: CompareDoc['runs'][number]['testRows']): string {
+  if (rows == null) return '—';
+  const dropped = Object.entries(rows.dropped).map(([k, n]) => `${k} ${n}`).join(', ');
+  return `${rows.scored} of ${rows.rowsRead}${dropped !== '' ? ` (dropped: ${dropped})` : ''}`;
+}
+
 function leaderboardTable(rows: readonly (LeaderboardRow & { source?: string })[], withSource: boolean): string {
   const up = [...new Set(rows.flatMap((r) => Object.keys(r.upstreamAccuracy)))];
   return mdTable(
@@ -92,7 +99,8 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
     const d = div.get(`${r.protocol}/${r.seed}/${r.lr}`);
     return d !== undefined ? `diverged (loss ${d.loss}, ${d.phase} step ${d.step})` : fmt(r.valMAP, 4);
   };
-  out.push(mdTable(['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'selected'], doc.runs.map((r) => [mdEscape(r.protocol), String(r.seed), String(r.lr), valText(r), fmt(r.testMAP, 4), r.selected ? 'yes' : ''])), '');
+  out.push(mdTable(['protocol', 'seed', 'LR', 'val mAP', 'test mAP', 'test rows scored', 'selected'], doc.runs.map((r) => [mdEscape(r.protocol), String(r.seed), String(r.lr), valText(r), fmt(r.testMAP, 4), rowsText(r.testRows), r.selected ? 'yes' : ''])), '');
+  out.push('Rows not scored for the protocol\'s own reasons (the per-keyframe cap, excluded keyframes) are shown, not held against a run; a run that loses more than 1% of its rows to ids not in the label map, keyframes not in the split, invalid boxes or malformed rows is refused.', '');
   return out.join('\n');
 }
 

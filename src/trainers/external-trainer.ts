@@ -19,6 +19,7 @@ import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
 import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
+import { droppedRows, refusal } from '../metrics/dropped-rows.js';
 import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
 import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
@@ -316,7 +317,10 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
     if (!existsSync(pred)) throw new TrainerError(`${pred}: file not found (the ${split} predictions named in ${reportPath})`);
     try {
       const ev = await evaluatePredictionFile(down, split, pred, join(dir, split));
-      scores[split] = { split, mAP: ev.run.summary.mAP, perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })), files: ev.files };
+      const rows = droppedRows(ev.run);
+      const why = refusal(rows);
+      if (why !== null) throw new TrainerError(`the trainer's ${split} predictions (${pred}) are refused: ${why}`);
+      scores[split] = { split, mAP: ev.run.summary.mAP, rows, perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })), files: ev.files };
     } catch (err) {
       if (err instanceof InputError) throw new TrainerError(`the trainer's ${split} predictions are malformed: ${err.message}`);
       throw err;
