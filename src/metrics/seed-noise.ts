@@ -6,7 +6,6 @@
  * test set, so the spread between seeds holds no test-sampling noise.
  */
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
-import type { Interval } from './bootstrap.js';
 
 /** A seed term: the standard error of a mean (or of a difference of means) over seeds, and its degrees of freedom. */
 export interface SeedTerm {
@@ -54,7 +53,7 @@ export function t975(df: number): number {
  * A bootstrap interval (test-data noise) widened by a seed term: each side's half-width and
  * t·se added in quadrature. Without a seed term the interval is returned as it is.
  */
-export function withSeedNoise(estimate: number, lo: number, hi: number, term: SeedTerm | null): Interval {
+export function withSeedNoise(estimate: number, lo: number, hi: number, term: SeedTerm | null): { readonly estimate: number; readonly lo: number; readonly hi: number } {
   if (term === null || Number.isNaN(lo) || Number.isNaN(hi)) return { estimate, lo, hi };
   const seedHalf = t975(term.df) * term.se;
   return { estimate, lo: estimate - Math.hypot(estimate - lo, seedHalf), hi: estimate + Math.hypot(hi - estimate, seedHalf) };

@@ -20,19 +20,20 @@
  */
 import type { LocalisationDataset } from '../data/datasets.js';
 import { InputError } from '../data/input-error.js';
-import type { ExternalJobResult, ExternalTrainerSpec } from '../trainers/external-trainer.js';
+import type { ExternalJobResult } from '../trainers/external-trainer.js';
 import { assignGroups } from '../metrics/class-groups.js';
 import { bootstrapMean, pairedBootstrap, rankMatches, type Interval, type RankedMatches } from '../metrics/bootstrap.js';
 import { evaluateFiles } from '../metrics/evaluator.js';
 import { getPreset } from '../metrics/presets.js';
 import { numpyNanMean } from '../metrics/numpy-sum.js';
-import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget, type BudgetMode } from './budget.js';
+import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget } from './budget.js';
 import { jobContext, jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
 import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
 import { checkUniqueNames, resolveProtocol, TRAINING_PRACTICE, type Phase, type Protocol, type ProtocolContext } from './protocol.js';
 import { runJobs, type SchedulerEvents } from './scheduler.js';
 import { tunedLrDoc, type TunedLrDoc } from './tuned-lr.js';
+import type { CompareConfig } from './compare-config.js';
 import { dirname, join } from 'node:path';
 
 export const COMPARE_SCHEMA_VERSION = 1;
@@ -48,36 +49,7 @@ export class CompareError extends Error {
 }
 
 /** What every job of a comparison shares (from JobSpec), plus the comparison's own settings. */
-export interface CompareConfig extends Pick<JobSpec, 'pretrainLr' | 'budget' | 'upstreamBudgets' | 'batch' | 'sampler' | 'downstream' | 'upstream' | 'datasets' | 'benchmarkSeed' | 'backend' | 'codeVersion'> {
-  /** The manifest that declared the datasets (null: the embedded benchmark). */
-  readonly manifest?: string;
-  readonly protocols: readonly string[];
-  readonly seeds: number;
-  readonly lrGrid: readonly number[];
-  /** How many times the LR grid may be extended past an edge a protocol chose (0: fail at once). */
-  readonly lrExtend: number;
-  readonly budgetMode: BudgetMode;
-  readonly workers: number;
-  readonly resamples: number;
-  readonly quick: boolean;
-  /** Run each protocol at this LR (from an earlier search, tuned-lr.ts) instead of searching the grid. */
-  readonly tunedLr?: TunedLrs;
-  /** Device ids dealt to the worker processes in turn (CUDA_VISIBLE_DEVICES); none: as the environment has it. */
-  readonly gpus?: readonly string[];
-  /** Cached runs made before this time are redone (`--fresh`). */
-  readonly freshBefore?: number;
-  /** An external trainer for every run (external-trainer.ts); absent: the built-in tfjs trainer. */
-  readonly trainer?: ExternalTrainerSpec;
-}
-
-/** LRs tuned by an earlier compare: where from, and protocol name → LR. */
-export interface TunedLrs {
-  readonly source: string;
-  readonly command: string;
-  readonly seeds: number;
-  readonly grid: readonly number[];
-  readonly lrs: Readonly<Record<string, number>>;
-}
+export type { CompareConfig, TunedLrs } from './compare-config.js';
 
 /** How much of the matrix this process runs: all of it, a shard's share, or none (merge the cache). */
 export type CompareMode = { readonly kind: 'all' } | { readonly kind: 'shard'; readonly shard: Shard } | { readonly kind: 'merge' };

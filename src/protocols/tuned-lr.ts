@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../data/input-error.js';
 import { TRAINING_PRACTICE } from './protocol.js';
-import type { CompareConfig } from './compare.js';
+import type { CompareConfig } from './compare-config.js';
 
 export const TUNED_LR_SCHEMA_VERSION = 1;
 

@@ -21,7 +21,7 @@ import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
 import { droppedRows, refusal } from '../metrics/dropped-rows.js';
 import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
-import type { JobResult, JobSpec, SplitScore } from '../protocols/job.js';
+import type { ExternalTrainerSpec, JobResult, JobSpec, SplitScore } from '../protocols/job-record.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
 import type { Divergence } from '../protocols/runner.js';
 import { trainerCommand } from './torch-trainer.js';
@@ -75,14 +75,7 @@ export interface TrainerReport {
 }
 
 /** An external trainer as a run's spec names it: what runs, how long we wait, and what defines it (its files' sha256). */
-export interface ExternalTrainerSpec {
-  /** Shell command; request.json's path is appended as its last argument. */
-  readonly command: string;
-  /** 0: no limit. */
-  readonly timeoutSeconds: number;
-  /** Path → sha256 of the files the command names (trainer-identity.ts): part of the run's cache key. */
-  readonly files: Readonly<Record<string, string>>;
-}
+export type { ExternalTrainerSpec } from '../protocols/job-record.js';
 
 export interface ExternalTrainerOptions extends ExternalTrainerSpec {
   /** Prefix of the trainer's output lines on stderr (which run they belong to). */
