@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TORCH_TRAINER_SCRIPT } from '../trainers/torch-trainer.js';
+import { PYTHON_MODULE_DIR, TORCH_TRAINER_SCRIPT } from '../trainers/torch-trainer.js';
 
 /** cft-bench's version, from package.json (recorded in every result document). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,5 +26,6 @@ export function codeVersion(): string {
   };
   walk(root);
   hash.update(readFileSync(TORCH_TRAINER_SCRIPT)); // shipped Python, outside dist/
+  hash.update(readFileSync(join(PYTHON_MODULE_DIR, 'cftbench.py'))); // the contract's module the torch trainer imports
   return (code = `${VERSION}+${hash.digest('hex').slice(0, 12)}`);
 }

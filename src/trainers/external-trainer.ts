@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { publishDir, sealDir, stageDir } from '../protocols/sealed-dir.js';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { PYTHON_MODULE_DIR } from './torch-trainer.js';
 import { createInterface } from 'node:readline';
 import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
@@ -140,7 +141,9 @@ export interface TrainerProgress {
 function runProcess(command: string, request: string, timeoutSeconds: number, log: string, label: string, onProgress?: (p: TrainerProgress) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     // its own process group, so the whole tree it starts (torchrun and its ranks) can be killed at once
-    const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // the contract's Python module (cftbench.py, beside this file in the package) importable as `import cftbench`
+    const env = { ...process.env, PYTHONPATH: [PYTHON_MODULE_DIR, process.env['PYTHONPATH']].filter((x) => x !== undefined && x !== '').join(delimiter) };
+    const child = spawn('sh', ['-c', `${trainerCommand(command)} "$1"`, 'sh', request], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
     if (child.pid !== undefined) running.add(child.pid);
     const logFd = openSync(log, 'a');
     const lineOf = (text: string) => {

@@ -11,6 +11,9 @@ import { TrainerError } from './trainer-error.js';
 /** Same path from src/trainers/*.ts and dist/trainers/*.js (the script ships in src/, see package.json files). */
 export const TORCH_TRAINER_SCRIPT = fileURLToPath(new URL('../../src/trainers/torch_trainer.py', import.meta.url));
 
+/** Where cftbench.py, the contract's Python module, lives (src/trainers, from the sources or the built package): on PYTHONPATH for every trainer. */
+export const PYTHON_MODULE_DIR = fileURLToPath(new URL('../../src/trainers/', import.meta.url));
+
 /** Tried in order unless CFT_BENCH_PYTHON names one (pyenv/conda shims often lack Debian's python3-torch). */
 const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 

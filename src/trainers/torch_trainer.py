@@ -40,7 +40,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-CONTRACT = "cft-bench-trainer/1"
+# the contract's module (src/trainers/cftbench.py, on PYTHONPATH when cft-bench runs a trainer; beside this file)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cftbench import CONTRACT, Digest, read_csv, write_atomic  # noqa: E402
 FEATURE_SIZE, NECK, CONTEXT_SCALE, LOC_BIAS_INIT, FEATURE_NORM_EPS = 8, 64, 1.5, -2.0, 1e-5
 INPUT_MEAN, INPUT_SCALE = 0.2, 3.0
 JITTER_SEED_XOR = 0x5BD1E995
@@ -67,13 +69,6 @@ def pick_device(asked):
 
 
 # ---- data: the `cft-bench data export` layout ---------------------------------------------
-
-def read_csv(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.rstrip("\r\n").split(",") for line in f if line.strip()]
-
 
 def key_of(fields):
     return fields[0], int(fields[1])
@@ -209,17 +204,6 @@ class Model(torch.nn.Module):
 
 # ---- training -----------------------------------------------------------------------------
 
-class Digest:
-    """The contract's consumed-ids rule: sha256 of "<id>," for every id in consumption order."""
-
-    def __init__(self):
-        self.hash, self.examples = hashlib.sha256(), 0
-
-    def add(self, ids):
-        self.hash.update("".join(f"{int(i)}," for i in ids).encode())
-        self.examples += len(ids)
-
-
 class Trainer:
     """The model, its optimizers and the training data of a request: executes plan steps."""
 
@@ -347,13 +331,6 @@ PRACTICE = {
 def plan_sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def write_atomic(path, text):
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def main():
