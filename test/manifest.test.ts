@@ -92,4 +92,25 @@ describe('benchmark manifests', { timeout: 600_000 }, () => {
     const ids = new Set(doc.runs.filter((x: { protocol: string }) => x.protocol !== 'downstream-only').map((x: { ledger: { totals: Record<string, { idsSha256: string }> } }) => x.ledger.totals['my-kin']!.idsSha256));
     expect(ids.size).toBe(1); // the very same upstream examples for both protocols
   });
+
+  it('train --manifest: one run on the declared folders with the manifest\'s budgets; --write-plan DIR/ plans from sizes alone as files', async () => {
+    const m = join(dir, 'export.yaml'); // written by the test above
+    const out = join(dir, 'train');
+    const r = await cli(['train', '--manifest', m, '--protocol', 'pretrain-finetune', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = readJson(join(out, 'result.json'));
+    expect(res.spec.downstream).toBe('my-ava');
+    expect(res.ledger.totals['my-ava'].examples).toBe(640);
+    expect(res.scores.val.mAP).toBeGreaterThan(0);
+    const sizes = write('sizes.yaml', 'datasets:\n  ava: { kind: localisation, labelmap: ' + LABEL_MAP + ', train: { size: 5000 } }\n  kin: { kind: classification, classes: 10, train: { size: 20000 } }\nbudgets: { ava: { epochs: 2 }, kin: 64000 }\n');
+    const plan = join(dir, 'plan');
+    const p = await cli(['train', '--manifest', sizes, '--protocol', 'cofinetune', '--write-plan', `${plan}/`]);
+    expect(p.code, p.stderr).toBe(0);
+    const header = readJson(join(plan, 'plan.json'));
+    expect(header.format).toBe('cft-bench-plan/2');
+    expect(header.ledger.totals).toMatchObject({ ava: { examples: 10016 }, kin: { examples: 64000 } });
+    const wrong = await cli(['train', '--manifest', sizes, '--benchmark', 'kin', '--write-plan', `${plan}/`]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('downstream kin: a classification set');
+  });
 });

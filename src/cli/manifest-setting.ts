@@ -20,7 +20,8 @@ export interface ManifestSetting {
   readonly batch: number;
   /** Train-split sizes of the datasets used (the ids a plan draws from). */
   readonly sizes: Readonly<Record<string, number>>;
-  readonly budgets: ResolvedBudgets;
+  /** Null only when budgets were optional (`train`) and the manifest declares none for these datasets. */
+  readonly budgets: ResolvedBudgets | null;
   /** `data export` folders to train on, with their content digests (null: only planning, nothing read). */
   readonly datasets: Readonly<Record<string, DatasetRef>> | null;
 }
@@ -33,16 +34,29 @@ export interface ManifestOptions {
   readonly batch: number;
   /** Only print the plan: sizes suffice, no data is read or digested. */
   readonly planOnly: boolean;
+  /** The roles, when the command names them (`train --benchmark/--upstream`): datasets of the manifest. Default: the manifest's. */
+  readonly downstream?: string;
+  readonly upstream?: readonly string[];
+  /** `train`: without budgets for these datasets, the command's own (--steps). */
+  readonly budgetsOptional?: boolean;
 }
 
 export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSetting> {
   const m = readManifest(opts.manifest);
-  const used = [m.downstream, ...m.upstream];
-  const down = m.datasets[m.downstream]!;
+  const names = Object.keys(m.datasets);
+  const downstream = opts.downstream ?? m.downstream;
+  const upstream = opts.upstream ?? m.upstream;
+  for (const [what, n] of [['downstream', downstream], ...upstream.map((u) => ['upstream', u])] as const) {
+    if (m.datasets[n] === undefined) throw new UsageError(`${what} ${n}: not a dataset of ${m.path} (${names.join(', ')})`);
+    const kind = what === 'downstream' ? 'localisation' : 'classification';
+    if (m.datasets[n]!.kind !== kind) throw new UsageError(`${what} ${n}: a ${m.datasets[n]!.kind} set; the ${what} set${what === 'upstream' ? 's are' : ' is a'} ${kind}${what === 'upstream' ? ' sets' : ' set'}`);
+  }
+  const used = [downstream, ...upstream];
+  const down = m.datasets[downstream]!;
   try {
     if (down.preset !== null) getPreset(down.preset);
   } catch (err) {
-    throw new InputError(m.path, null, `datasets.${m.downstream}.preset: ${(err as Error).message}`);
+    throw new InputError(m.path, null, `datasets.${downstream}.preset: ${(err as Error).message}`);
   }
   const batch = m.batch ?? opts.batch;
   const sizes: Record<string, number> = {};
@@ -55,8 +69,9 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
   }
   let declared: Record<string, DeclaredBudget> = { ...m.budgets };
   if (opts.budgetFile !== undefined) declared = { ...declared, ...budgetFile(opts.budgetFile, Object.keys(m.datasets)) };
-  const budgets = resolveBudgets(declared, sizes, used, batch, opts.budgetScale * (opts.quick ? 0.1 : 1), opts.budgetFile ?? m.path);
-  if (opts.planOnly) return { manifest: m, downstream: m.downstream, upstream: m.upstream, batch, sizes, budgets, datasets: null };
+  const none = used.every((d) => declared[d] === undefined);
+  const budgets = opts.budgetsOptional === true && none ? null : resolveBudgets(declared, sizes, used, batch, opts.budgetScale * (opts.quick ? 0.1 : 1), opts.budgetFile ?? m.path);
+  if (opts.planOnly) return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: null };
   const datasets: Record<string, DatasetRef> = {};
   for (const name of used) {
     const s = m.datasets[name]!.source;
@@ -66,7 +81,7 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
       );
     if (s.kind === 'export') datasets[name] = await datasetRef(s.dir);
   }
-  return { manifest: m, downstream: m.downstream, upstream: m.upstream, batch, sizes, budgets, datasets: Object.keys(datasets).length > 0 ? datasets : null };
+  return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: Object.keys(datasets).length > 0 ? datasets : null };
 }
 
 /** A budget file over a manifest: JSON {dataset: N | {examples: N} | {epochs: E}}, every key a declared dataset. */

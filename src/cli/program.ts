@@ -44,6 +44,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('train')
     .description('train one model with one protocol on the embedded benchmark; writes the model, ledger and eval reports')
+    .option('--manifest <file>', 'a benchmark manifest (YAML or JSON): train on its datasets (--benchmark/--upstream name them; default its roles) with its budgets (else --steps)', path)
     .option('--benchmark <name>', 'downstream localisation set', path, 'synth-ava')
     .option('--upstream <names>', 'upstream set(s), comma-separated', nameList, ['synth-kinetics'])
     .option('--protocol <name|path>', 'cofinetune | pretrain-finetune | linear-probe-finetune | downstream-only | multi-cofinetune | ./my-protocol.js', 'cofinetune')
@@ -58,7 +59,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'output directory (default reports/train-<protocol>-seed<seed>/)', outDir)
     .option('--trainer <tfjs|torch|command>', 'tfjs (built in); torch (the shipped PyTorch mirror of the built-in model, CUDA when available; "torch --device cpu|cuda"); or a command of any framework run on the plan under the external-trainer contract (docs/external-trainer.md)', path, 'tfjs')
     .option('--trainer-timeout <s>', 'refuse an external trainer that has not finished after this many seconds (0: no limit; at most 2,000,000, ~23 days)', positive({ zero: true, max: 2e6 }), 3600)
-    .option('--write-plan <file>', 'write the run\'s whole schedule (per step: dataset, example ids, LR; its ledger) as JSON and exit without training', outFile)
+    .option('--write-plan <file|dir/>', 'write the run\'s whole schedule (per step: dataset, example ids, LR; its ledger) and exit without training: as JSON, or with a trailing slash as a folder (plan.json + NPY arrays, for plans of any size)', path)
     .option('--json', 'print result.json to stdout')
     .action(async (opts) => {
       const { trainCommand } = await import('./commands/train.js');

@@ -110,7 +110,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   const batch = setting?.batch ?? opts.batch;
   let budget = defaultBudget(quick, opts.budgetScale, batch);
   const upstream = setting !== null ? [...setting.upstream] : ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
-  if (setting !== null) budget = { downstream: setting.budgets.examples[setting.downstream]!, upstream: setting.budgets.examples[upstream[0]!] ?? 0 };
+  if (setting !== null) budget = { downstream: setting.budgets!.examples[setting.downstream]!, upstream: setting.budgets!.examples[upstream[0]!] ?? 0 };
   else if (opts.budgetFile !== undefined) {
     if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
     const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile, ['synth-ava', ...upstream], batch);
@@ -138,7 +138,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     sampler: opts.sampler,
     downstream: setting?.downstream ?? 'synth-ava',
     upstream,
-    ...(setting !== null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets.examples[u]!])), manifest: setting.manifest.path } : {}),
+    ...(setting !== null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])), manifest: setting.manifest.path } : {}),
     ...(setting?.datasets != null ? { datasets: setting.datasets } : {}),
     benchmarkSeed: 0,
     backend: opts.backend,

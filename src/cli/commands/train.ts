@@ -3,13 +3,14 @@
  * embedded benchmark and writes the model, result.json (budget ledger, losses, scores) and
  * (unless --eval none) the predictions and GT of the evaluated split as AVA files.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, Split } from '../../data/datasets.js';
 import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
 import { TrainerError, type ExternalJobResult } from '../../trainers/external-trainer.js';
 import { trainingPlan } from '../../protocols/training-plan.js';
-import { checkReplaceable, writeFileAtomic } from '../../reports/atomic-write.js';
+import { checkReplaceable, writeFileAtomic, writeReportDir } from '../../reports/atomic-write.js';
+import { PLAN_DIR_FORMAT, writePlanDir } from '../../protocols/plan-files.js';
 import { resolveProtocol } from '../../protocols/protocol.js';
 import { ExampleCache } from '../../protocols/runner.js';
 import { parseSampler } from '../../protocols/sampler.js';
@@ -18,6 +19,7 @@ import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
 import { trainerFiles } from '../../trainers/trainer-identity.js';
 import { codeVersion } from '../version.js';
+import { manifestSetting, type ManifestSetting } from '../manifest-setting.js';
 
 export interface TrainOptions {
   benchmark: string;
@@ -36,6 +38,7 @@ export interface TrainOptions {
   writePlan?: string;
   trainer: string;
   trainerTimeout: number;
+  manifest?: string;
 }
 
 /** `train --trainer CMD`: the same plan and scoring, trained by another process (external-trainer.ts). */
@@ -63,8 +66,14 @@ async function externalTrain(opts: TrainOptions, base: JobSpec, datasets: Record
   return 0;
 }
 
+/** Datasets of a manifest as their train sizes alone (all a plan reads; kind for the role checks). */
+function sizeOnly(setting: ManifestSetting): Record<string, Dataset> {
+  return Object.fromEntries(Object.entries(setting.sizes).map(([name, n]) => [name, { name, kind: setting.manifest.datasets[name]!.kind, sizes: { train: n } } as unknown as Dataset]));
+}
+
 export async function trainCommand(opts: TrainOptions): Promise<number> {
-  const { steps, batch, lr, seed } = opts;
+  const { steps, lr, seed } = opts;
+  let batch = opts.batch;
   let protocol;
   try {
     protocol = await resolveProtocol(opts.protocol);
@@ -72,10 +81,31 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // --manifest: the datasets are the manifest's (--benchmark/--upstream name them; default: its roles)
+  const setting =
+    opts.manifest === undefined
+      ? null
+      : await manifestSetting({
+          manifest: opts.manifest,
+          budgetScale: 1,
+          quick: false,
+          batch,
+          planOnly: opts.writePlan !== undefined,
+          budgetsOptional: true,
+          ...(opts.benchmark !== 'synth-ava' ? { downstream: opts.benchmark } : {}),
+          ...(opts.upstream.join(',') !== 'synth-kinetics' ? { upstream: opts.upstream } : {}),
+        });
+  if (setting !== null) {
+    opts = { ...opts, benchmark: setting.downstream, upstream: [...setting.upstream] };
+    batch = setting.batch;
+  }
   const upstream = opts.upstream;
   let datasets: Record<string, Dataset>;
   try {
-    datasets = loadDatasets({ downstream: opts.benchmark, upstream, benchmarkSeed: 0 });
+    datasets =
+      setting !== null && opts.writePlan !== undefined
+        ? sizeOnly(setting) // a plan needs sizes only: no data read
+        : loadDatasets({ downstream: opts.benchmark, upstream, benchmarkSeed: 0, ...(setting?.datasets != null ? { datasets: setting.datasets } : {}) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -94,11 +124,16 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     seed,
     lr,
     pretrainLr: opts.pretrainLr,
-    budget: { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
+    budget:
+      setting?.budgets != null
+        ? { downstream: setting.budgets.examples[opts.benchmark]!, upstream: upstream.length > 0 ? setting.budgets.examples[upstream[0]!]! : 0 }
+        : { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
+    ...(setting?.budgets != null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])) } : {}),
     batch,
     sampler: opts.sampler,
     downstream: opts.benchmark,
     upstream,
+    ...(setting?.datasets != null ? { datasets: setting.datasets } : {}),
     benchmarkSeed: 0,
     backend: opts.backend as BackendName,
     evalSplits: opts.eval === 'none' ? [] : [opts.eval as Split],
@@ -106,6 +141,19 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
   };
   if (opts.writePlan !== undefined) {
     // the schedule the built-in trainer would execute, for a trainer of your own (no training here)
+    if (/[/\\]$/.test(opts.writePlan)) {
+      // a folder (trailing slash): plan.json + NPY arrays, streamed (plan-files.ts), for plans of any size
+      const dir = opts.writePlan.replace(/[/\\]+$/, '');
+      const sizes = Object.fromEntries(Object.entries(datasets).map(([n, d]) => [n, d.sizes.train ?? 0]));
+      const header = await writeReportDir(dir, async (stage) => {
+        const h = writePlanDir(protocol, jobContext(spec, protocol), sizes, seed, stage);
+        writeFileSync(join(stage, 'plan.json'), JSON.stringify(h, null, 1) + '\n');
+        writeFileSync(join(stage, 'plans.json'), JSON.stringify({ format: PLAN_DIR_FORMAT, runs: ['.'] }) + '\n');
+        return h;
+      });
+      process.stdout.write(`wrote ${dir}/: ${header.format}, ${protocol.name} seed ${seed}, steps ${header.phases.map((p) => `${p.name} ${p.steps}`).join(', ')}; ledger ${Object.entries(header.ledger.totals).map(([d, t]) => `${d} ${t.examples}`).join(', ')}\n`);
+      return 0;
+    }
     const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, seed);
     writeFileAtomic(opts.writePlan, JSON.stringify(plan) + '\n');
     const steps = plan.phases.map((p) => `${p.name} ${p.steps.length}`).join(', ');
