@@ -5,7 +5,7 @@
  * under the user's own names run a comparison end to end, each dataset its own budget, checked
  * by the ledger.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir, LABEL_MAP } from './helpers/cli.js';
@@ -64,11 +64,32 @@ describe('benchmark manifests', { timeout: 600_000 }, () => {
     });
   }
 
-  it('files without pixels plan but do not train: said plainly (exit 2)', async () => {
+  it('files without pixels plan, but the built-in trainer cannot train them: said plainly (exit 2)', async () => {
     const m = write('nopix.yaml', base());
     const r = await cli(['compare', '--manifest', m, '--quick', '--out', join(dir, 'nopix-out')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/datasets\.ava is declared by its AVA\/list files: training on it needs its pixels/);
+    expect(r.stderr).toMatch(/datasets\.ava is declared by its annotation files: cft-bench has no pixels of it, so the built-in trainer cannot train on it\. Give --trainer/);
+  });
+
+  it('the shipped real-format manifest (real AVA GT rows): compare with an external trainer, scored on the user\'s own GT, head/mid/tail from its train counts', async () => {
+    const manifest = new URL('../examples/manifests/ava-real.yaml', import.meta.url).pathname;
+    const trainer = new URL('../examples/trainers/prior_trainer.py', import.meta.url).pathname;
+    const out = join(dir, 'real');
+    const r = await cli(['compare', '--manifest', manifest, '--quick', '--protocols', 'downstream-only,cofinetune', '--resamples', '50', '--trainer', `python3 ${trainer}`, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = readJson(join(out, 'result.json'));
+    // head/mid/tail from the manifest's train GT: counts of label-map classes in ava-real/train.csv
+    const train = readFileSync(new URL('../examples/manifests/ava-real/train.csv', import.meta.url), 'utf8').trim().split('\n');
+    const labelIds = new Set([...readFileSync(LABEL_MAP, 'utf8').matchAll(/id: (\d+)/g)].map((x) => Number(x[1])));
+    const bend = train.filter((l) => Number(l.split(',')[6]) === 1).length;
+    expect(labelIds.has(1)).toBe(true);
+    expect(doc.trainCounts['bend/bow (at the waist)']).toBe(bend);
+    expect(Object.keys(doc.groups).sort()).toEqual(['head', 'mid', 'overall', 'tail']);
+    // scored by cft-bench on the declared test GT itself
+    const run = readJson(join(out, 'runs', 'cofinetune-seed0-lr0.003.json'));
+    expect(run.scores.test.files.gt).toMatch(/ava-real\/test\.csv$/);
+    expect(run.scores.test.rows.scored).toBeGreaterThan(0);
+    expect(doc.leaderboard[0].mAP.mean).toBeGreaterThan(0);
   });
 
   it('data export folders under the user\'s names: compare runs end to end, each dataset its own budget, ledger-checked', async () => {

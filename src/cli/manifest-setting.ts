@@ -4,11 +4,15 @@
  * built-in protocols need nothing per dataset: they read "the downstream set" and "the upstream
  * sets" from here, and each dataset gets its own budget.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Split } from '../data/datasets.js';
+import { declaredDigest, materialiseDeclared } from '../data/declared-files.js';
+import { tempTag } from '../reports/atomic-write.js';
 import { embeddedDataset } from '../data/benchmarks.js';
 import { datasetRef, type DatasetRef } from '../data/dataset-ref.js';
 import { InputError } from '../data/input-error.js';
-import { declaredBudget, readManifest, type DeclaredBudget, type Manifest } from '../data/manifest.js';
+import { declaredBudget, readManifest, type DeclaredBudget, type DeclaredDataset, type Manifest } from '../data/manifest.js';
 import { getPreset } from '../metrics/presets.js';
 import { resolveBudgets, type ResolvedBudgets } from '../protocols/budget.js';
 import { UsageError } from './errors.js';
@@ -39,6 +43,12 @@ export interface ManifestOptions {
   readonly upstream?: readonly string[];
   /** `train`: without budgets for these datasets, the command's own (--steps). */
   readonly budgetsOptional?: boolean;
+  /** The trainer is an external process (it reads its own frames): datasets declared by files can train. */
+  readonly external: boolean;
+  /** Where the folders handed to trainers for files-declared datasets are kept (by content digest). */
+  readonly dataCache: string;
+  /** The splits of the downstream set the command scores (compare: val for LR selection, test for the report). */
+  readonly splits: readonly Split[];
 }
 
 export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSetting> {
@@ -72,16 +82,39 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
   const none = used.every((d) => declared[d] === undefined);
   const budgets = opts.budgetsOptional === true && none ? null : resolveBudgets(declared, sizes, used, batch, opts.budgetScale * (opts.quick ? 0.1 : 1), opts.budgetFile ?? m.path);
   if (opts.planOnly) return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: null };
+  // every refusal before anything is written
+  for (const name of used)
+    if (m.datasets[name]!.source.kind === 'files' && !opts.external)
+      throw new UsageError(
+        `${m.path}: datasets.${name} is declared by its annotation files: cft-bench has no pixels of it, so the built-in trainer cannot train on it. Give --trainer (your trainer reads its own frames; cft-bench hands it the example ids, annotations and plan), or declare a \`data export\` folder (\`export: DIR\`)`,
+      );
+  for (const split of opts.splits) if (down.source.kind === 'files' && down.sizes[split] === undefined) throw new InputError(m.path, null, `datasets.${downstream}.${split}: missing (this command scores the ${split} split: declare its gt)`);
   const datasets: Record<string, DatasetRef> = {};
   for (const name of used) {
-    const s = m.datasets[name]!.source;
-    if (s.kind === 'files')
-      throw new UsageError(
-        `${m.path}: datasets.${name} is declared by its AVA/list files: training on it needs its pixels, which cft-bench reads from a \`data export\` folder (declare \`export: DIR\`). \`compare --manifest ${opts.manifest} --plan\` plans it now`,
-      );
-    if (s.kind === 'export') datasets[name] = await datasetRef(s.dir);
+    const d = m.datasets[name]!;
+    if (d.source.kind === 'files') datasets[name] = materialised(d, opts.dataCache);
+    if (d.source.kind === 'export') datasets[name] = await datasetRef(d.source.dir);
   }
   return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: Object.keys(datasets).length > 0 ? datasets : null };
+}
+
+/** The trainer's folder of a files-declared dataset, made once per content (staged, then renamed into place). */
+function materialised(d: DeclaredDataset, cache: string): DatasetRef {
+  const sha256 = declaredDigest(d);
+  const dir = join(resolve(cache), `${d.name}-${sha256.slice(0, 16)}`);
+  if (!existsSync(join(dir, 'dataset.json'))) {
+    mkdirSync(cache, { recursive: true });
+    const tmp = `${dir}.${tempTag()}.partial`;
+    try {
+      materialiseDeclared(d, tmp);
+      renameSync(tmp, dir);
+    } catch (err) {
+      if (!existsSync(join(dir, 'dataset.json'))) throw err; // else another run made it first
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return { dir, sha256 };
 }
 
 /** A budget file over a manifest: JSON {dataset: N | {examples: N} | {epochs: E}}, every key a declared dataset. */

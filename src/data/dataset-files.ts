@@ -23,6 +23,7 @@ import type { Box, ClassificationDataset, Dataset, Detection, LocalisationDatase
 import { clipLength } from './datasets.js';
 import { groundTruthCsv, labelMapPbtxt } from './ava-writer.js';
 import { InputError } from './input-error.js';
+import type { EvaluationFiles } from './declared-files.js';
 import { readLabelMap } from './label-map.js';
 import { npyBytes, readNpyHeader, readNpyRow, type NpyHeader } from './npy.js';
 import { splitCsvRecord } from './csv-record.js';
@@ -93,6 +94,9 @@ interface DatasetMeta {
   shape: Dataset['shape'];
   sizes: Partial<Record<Split, number>>;
   keyframe?: number;
+  /** false: a set declared by its annotation files (declared-files.ts), no pixels here. */
+  clips?: boolean;
+  evaluation?: EvaluationFiles;
 }
 
 function lines(path: string): string[] {
@@ -139,6 +143,7 @@ export function openDatasetDir(dir: string): Dataset {
   }
   const clip = (split: Split, index: number) => {
     const h = headers.get(split);
+    if (h === undefined && meta.clips === false) throw new InputError(dir, null, `${meta.name} is declared by its annotation files: cft-bench has no pixels of it, so the built-in trainer cannot train on it (give --trainer: your trainer reads its own frames)`);
     if (h === undefined && meta.sizes[split]! > 0) throw new InputError(join(dir, `${split}_clips.npy`), null, `file not found (the ${split} split's clips: dataset.json gives ${meta.sizes[split]} examples)`);
     if (h === undefined || index < 0 || index >= h.shape[0]!) throw new RangeError(`${meta.name}: no example ${index} in split '${split}'`);
     return readNpyRow(join(dir, `${split}_clips.npy`), h, index);
@@ -234,6 +239,7 @@ export function openDatasetDir(dir: string): Dataset {
       return { ...rows[index]!, clip: clip(split, index) };
     },
     trainCounts: () => new Map(counts),
+    ...(meta.evaluation !== undefined ? { evaluationFiles: meta.evaluation } : {}),
   };
   return ds;
 }

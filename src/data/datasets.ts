@@ -9,6 +9,7 @@
  * are addressed by (split, index) and produced on demand, so a dataset never has to be in
  * memory as a whole.
  */
+import type { EvaluationFiles } from './declared-files.js';
 
 export type Split = 'train' | 'val' | 'test';
 
@@ -76,6 +77,8 @@ export interface LocalisationDataset extends DatasetInfo {
   example(split: Split, index: number): LocalisationExample;
   /** Per-class GT instance counts in the train split (they define head/mid/tail). */
   trainCounts(): Map<number, number>;
+  /** A set declared by its annotation files: predictions are scored on these (the user's own GT, exclusions, preset). */
+  readonly evaluationFiles?: EvaluationFiles;
 }
 
 export type Dataset = ClassificationDataset | LocalisationDataset;

@@ -52,6 +52,8 @@ export interface DeclaredDataset {
   readonly source: DatasetSource;
   /** The evaluation preset (localisation). */
   readonly preset: string | null;
+  /** A classification set's class count when declared as a number (`classes: 700`). */
+  readonly classCount?: number;
 }
 
 export type DeclaredBudget = { readonly examples: number } | { readonly epochs: number };
@@ -186,6 +188,7 @@ function declaredDataset(name: string, raw: unknown, base: string, fail: (field:
   const sizes: Partial<Record<Split, number>> = {};
   let preset: string | null = null;
   let clips: string | null = null;
+  let classCount: number | undefined;
   if (kind === 'localisation') {
     known(raw, ['kind', 'labelmap', 'preset', 'train', 'val', 'test', 'clips'], '', fail);
     files['labelmap'] = file('labelmap', raw['labelmap']);
@@ -197,6 +200,7 @@ function declaredDataset(name: string, raw: unknown, base: string, fail: (field:
     const c = raw['classes'];
     if (typeof c === 'number') {
       if (!(Number.isInteger(c) && c > 1)) fail('classes', `expected a class count > 1 or a classes file (got ${c})`);
+      classCount = c;
     } else files['classes'] = file('classes', c);
     if (raw['clips'] !== undefined) clips = file('clips', raw['clips'], true);
   }
@@ -217,7 +221,7 @@ function declaredDataset(name: string, raw: unknown, base: string, fail: (field:
     sizes[split] = (counted ?? declared) as number;
   }
   if (sizes.train === undefined) fail('train', `missing (the training examples: ${main} or size)`);
-  return { name, kind, sizes, source: { kind: 'files', files, clips }, preset };
+  return { name, kind, sizes, source: { kind: 'files', files, clips }, preset, ...(classCount !== undefined ? { classCount } : {}) };
 }
 
 /** Distinct `video,timestamp` keyframes of an AVA CSV (the ids of a localisation set's examples). */

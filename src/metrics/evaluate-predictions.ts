@@ -25,6 +25,14 @@ export async function evaluatePredictions(dataset: LocalisationDataset, split: S
 /** The same for a prediction file written by someone else (an external trainer): bad rows are InputErrors naming its lines. */
 export async function evaluatePredictionFile(dataset: LocalisationDataset, split: Split, pred: string, dir: string, protocol = 'activitynet-2019'): Promise<EvaluatedPredictions> {
   mkdirSync(dir, { recursive: true });
+  // a set declared by its files: scored on the user's own GT, exclusions and preset, as they are
+  const own = dataset.evaluationFiles;
+  const split_ = own?.splits[split];
+  if (own !== undefined && split_ !== undefined) {
+    const files = { gt: split_.gt, pred, labelMap: own.labelMap };
+    const run = await evaluateFiles({ ...files, ...(split_.exclusions !== null ? { exclusions: split_.exclusions } : {}) }, getPreset(own.preset), { workers: 1 });
+    return { run, files };
+  }
   const files = { gt: join(dir, `${split}_gt.csv`), pred, labelMap: join(dir, 'labelmap.pbtxt') };
   writeFileSync(files.gt, groundTruthCsv(dataset, split));
   writeFileSync(files.labelMap, labelMapPbtxt(dataset.classes));

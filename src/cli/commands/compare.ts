@@ -105,7 +105,21 @@ function pointLatest(dir: string): void {
 export async function compareCommand(opts: CompareOptions, argv: string[]): Promise<number> {
   const quick = opts.quick ?? false;
   // a manifest declares the datasets, their roles and budgets; without one, the embedded benchmark
-  const setting = opts.manifest === undefined ? null : await manifestSetting({ manifest: opts.manifest, ...(opts.budgetFile !== undefined ? { budgetFile: opts.budgetFile } : {}), budgetScale: opts.budgetScale, quick, batch: opts.batch, planOnly: opts.plan === true });
+  const out0 = opts.out ?? join('reports', 'compare');
+  const setting =
+    opts.manifest === undefined
+      ? null
+      : await manifestSetting({
+          manifest: opts.manifest,
+          ...(opts.budgetFile !== undefined ? { budgetFile: opts.budgetFile } : {}),
+          budgetScale: opts.budgetScale,
+          quick,
+          batch: opts.batch,
+          planOnly: opts.plan === true,
+          external: opts.trainer !== 'tfjs',
+          dataCache: opts.cache !== undefined ? join(resolve(opts.cache), 'data') : join(dirname(resolve(out0)), '.cache', 'data'),
+          splits: ['val', 'test'],
+        });
   if (setting !== null && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; a manifest gives each dataset its own budget (use --budget equal)');
   const batch = setting?.batch ?? opts.batch;
   let budget = defaultBudget(quick, opts.budgetScale, batch);

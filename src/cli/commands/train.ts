@@ -4,7 +4,7 @@
  * (unless --eval none) the predictions and GT of the evaluated split as AVA files.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Dataset, Split } from '../../data/datasets.js';
 import { jobContext, loadDatasets, protocolSourceHash, runJob, type JobSpec } from '../../protocols/job.js';
 import { TrainerError, type ExternalJobResult } from '../../trainers/external-trainer.js';
@@ -92,6 +92,9 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
           batch,
           planOnly: opts.writePlan !== undefined,
           budgetsOptional: true,
+          external: opts.trainer !== 'tfjs',
+          dataCache: join(dirname(resolve(opts.out ?? join('reports', 'train'))), '.cache', 'data'),
+          splits: opts.eval === 'none' ? [] : [opts.eval as Split],
           ...(opts.benchmark !== 'synth-ava' ? { downstream: opts.benchmark } : {}),
           ...(opts.upstream.join(',') !== 'synth-kinetics' ? { upstream: opts.upstream } : {}),
         });
