@@ -130,6 +130,19 @@ describe('rows 4-6: protocols, budgets and option values that would run somethin
     }
   });
 
+  it('a budget file gives each upstream set its own count (never a sum dealt out equally); naming only some of them is refused', async () => {
+    const f = join(dir, 'per-set.json');
+    writeFileSync(f, '{"synth-kinetics": 6400, "synth-ssv2": 704, "synth-mit": 1280}');
+    const r = await cli(['compare', '--plan', '--protocols', 'pretrain-finetune,multi-cofinetune', '--budget-file', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/multi-cofinetune .*\n\s+cofinetune: synth-ava 32,000 examples .* \+ synth-kinetics 6,400 examples .* \+ synth-ssv2 704 examples .* \+ synth-mit 1,280 examples/);
+    expect(r.stdout).toMatch(/pretrain: synth-kinetics 6,400 examples/);
+    writeFileSync(f, '{"synth-kinetics": 6400, "synth-ssv2": 704}');
+    const part = await plan('--budget-file', f);
+    expect(part.code).toBe(2);
+    expect(part.stderr).toContain('names synth-kinetics, synth-ssv2 but not synth-mit');
+  });
+
   it('train: an upstream set that is the downstream set, and multi-cofinetune with one upstream set, are refused', async () => {
     const a = await cli(['train', '--upstream', 'synth-ava', '--write-plan', join(dir, 'p.json')]);
     expect(a.code).toBe(2);

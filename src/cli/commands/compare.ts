@@ -123,13 +123,20 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   if (setting !== null && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; a manifest gives each dataset its own budget (use --budget equal)');
   const batch = setting?.batch ?? opts.batch;
   let budget = defaultBudget(quick, opts.budgetScale, batch);
+  let fileUpstreamBudgets: Record<string, number> | undefined;
   const upstream = setting !== null ? [...setting.upstream] : ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
   if (setting !== null) budget = { downstream: setting.budgets!.examples[setting.downstream]!, upstream: setting.budgets!.examples[upstream[0]!] ?? 0 };
   else if (opts.budgetFile !== undefined) {
     if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
     const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile, ['synth-ava', ...upstream], batch);
-    budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: upstream.reduce((s, u) => s + (b[u] ?? 0), 0) || budget.upstream };
+    // upstream sets named: each its own count ("equal" is per dataset, never a sum), so every one must be named
+    const named = upstream.filter((u) => b[u] !== undefined);
+    if (named.length > 0 && named.length < upstream.length)
+      throw new InputError(opts.budgetFile, null, `names ${named.join(', ')} but not ${upstream.filter((u) => b[u] === undefined).join(', ')}: give every upstream set its own budget, or none (the default: one upstream total, split equally by multi-cofinetune)`);
+    budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: named.length > 0 ? b[upstream[0]!]! : budget.upstream };
+    if (named.length > 0) fileUpstreamBudgets = Object.fromEntries(upstream.map((u) => [u, b[u]!]));
   }
+  if (fileUpstreamBudgets !== undefined && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; the budget file gives each upstream set its own (use --budget equal)');
   let builtins = opts.protocols;
   // the default list on a manifest with one upstream set: the multi-upstream protocol has nothing to co-finetune
   if (setting !== null && upstream.length < 2 && builtins.join(',') === BUILTIN_PROTOCOLS.join(',')) {
@@ -153,6 +160,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     downstream: setting?.downstream ?? 'synth-ava',
     upstream,
     ...(setting !== null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])), manifest: setting.manifest.path } : {}),
+    ...(fileUpstreamBudgets !== undefined ? { upstreamBudgets: fileUpstreamBudgets } : {}),
     ...(setting?.datasets != null ? { datasets: setting.datasets } : {}),
     benchmarkSeed: 0,
     backend: opts.backend,
