@@ -90,6 +90,8 @@ export interface LeaderboardRow {
   readonly valMAP: number;
   readonly chosenLr: number[];
   readonly upstreamAccuracy: Record<string, number>;
+  /** Test prediction rows of the chosen runs (summed over seeds): read, scored, dropped by reason. */
+  readonly testRows?: { rowsRead: number; scored: number; dropped: Record<string, number> };
   readonly examples: Record<string, number>;
   readonly steps: number;
   readonly seconds: number;
@@ -196,6 +198,18 @@ export async function checkProtocols(cfg: CompareConfig): Promise<Protocol[]> {
     p.phases(jobContext(spec, p));
   });
   return protocols;
+}
+
+/** Prediction rows of several runs, summed (reason by reason). */
+function sumRows(rows: readonly (NonNullable<JobResult['scores']['test']>['rows'] | undefined)[]): NonNullable<LeaderboardRow['testRows']> {
+  const out = { rowsRead: 0, scored: 0, dropped: {} as Record<string, number> };
+  for (const r of rows) {
+    if (r === undefined) continue;
+    out.rowsRead += r.rowsRead;
+    out.scored += r.scored;
+    for (const [k, n] of Object.entries(r.dropped)) out.dropped[k] = (out.dropped[k] ?? 0) + n;
+  }
+  return out;
 }
 
 /** The protocol context of one run of the comparison (protocol `pi`, at `seed` and `lr`). */
@@ -336,6 +350,7 @@ export async function runCompare(cfg: CompareConfig, cacheDir: string, events: S
       seconds: runs.reduce((s, r) => s + r.seconds, 0) / runs.length,
       backend: runs[0]!.backend,
       perSeed: runs.map((r, seed) => ({ seed, lr: r.spec.lr, val: r.scores.val!.mAP, test: scores[seed]! })),
+      testRows: sumRows(runs.map((r) => r.scores.test?.rows)),
     };
   });
   leaderboard.sort((a, b) => b.mAP.mean - a.mAP.mean);

@@ -49,7 +49,7 @@ function runLossPoints(run: CompareDoc['runs'][number]): LossPoint[] {
 function leaderboardRowsTable(rows: readonly (LeaderboardRow & { source?: string })[], withSource: boolean) {
   return {
     kind: 'table' as const,
-    columns: [...(withSource ? ['source'] : []), 'protocol', 'test mAP', 'head', 'mid', 'tail', 'val mAP', 'LR', 'steps', 'backend'],
+    columns: [...(withSource ? ['source'] : []), 'protocol', 'test mAP', 'head', 'mid', 'tail', 'val mAP', 'LR', 'steps', 'test rows scored', 'backend'],
     rows: rows.map((r) => [
       ...(withSource ? [r.source ?? ''] : []),
       { text: r.protocol, strong: true },
@@ -60,6 +60,7 @@ function leaderboardRowsTable(rows: readonly (LeaderboardRow & { source?: string
       num(r.valMAP),
       { text: [...new Set(r.chosenLr)].join(', '), sort: r.chosenLr[0] ?? null, num: true },
       num(r.steps, 0),
+      { text: rowsText(r.testRows), sort: r.testRows?.scored ?? null },
       r.backend,
     ]),
   };

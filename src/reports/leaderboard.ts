@@ -15,7 +15,7 @@ export function cellText(c: Cell, digits = 3): string {
 const signed = (x: number, d = 3) => (x >= 0 ? '+' : '') + x.toFixed(d);
 
 /** A run's test prediction rows: scored of read, and the dropped ones by reason. */
-export function rowsText(rows: CompareDoc['runs'][number]['testRows']): string {
+export function rowsText(rows: CompareDoc['runs'][number]['testRows'] | LeaderboardRow['testRows']): string {
   if (rows == null) return '—';
   const dropped = Object.entries(rows.dropped).map(([k, n]) => `${k} ${n}`).join(', ');
   return `${rows.scored} of ${rows.rowsRead}${dropped !== '' ? ` (dropped: ${dropped})` : ''}`;
@@ -24,7 +24,7 @@ export function rowsText(rows: CompareDoc['runs'][number]['testRows']): string {
 function leaderboardTable(rows: readonly (LeaderboardRow & { source?: string })[], withSource: boolean): string {
   const up = [...new Set(rows.flatMap((r) => Object.keys(r.upstreamAccuracy)))];
   return mdTable(
-    [...(withSource ? ['source'] : []), 'protocol', 'test mAP', 'head', 'mid', 'tail', 'val mAP', 'LR', ...up.map((u) => `${u} acc`), 'examples', 'steps', 'wall s', 'backend'],
+    [...(withSource ? ['source'] : []), 'protocol', 'test mAP', 'head', 'mid', 'tail', 'val mAP', 'LR', ...up.map((u) => `${u} acc`), 'examples', 'steps', 'test rows scored', 'wall s', 'backend'],
     rows.map((r) => [
       ...(withSource ? [mdEscape(r.source ?? '')] : []),
       `**${mdEscape(r.protocol)}**`,
@@ -37,6 +37,7 @@ function leaderboardTable(rows: readonly (LeaderboardRow & { source?: string })[
       ...up.map((u) => (r.upstreamAccuracy[u] === undefined ? '—' : fmt(r.upstreamAccuracy[u], 3))),
       Object.entries(r.examples).map(([d, n]) => `${d} ${n}`).join('; '),
       String(r.steps),
+      rowsText(r.testRows),
       r.seconds.toFixed(0),
       r.backend,
     ]),
