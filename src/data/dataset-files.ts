@@ -19,11 +19,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Box, ClassificationDataset, Dataset, Detection, LocalisationDataset, LocalisationExample, Split } from './datasets.js';
+import type { Box, ClassificationDataset, Dataset, Detection, EvaluationFiles, LocalisationDataset, LocalisationExample, Split } from './datasets.js';
 import { clipLength } from './datasets.js';
 import { groundTruthCsv, labelMapPbtxt } from './ava-writer.js';
 import { InputError } from './input-error.js';
-import type { EvaluationFiles } from './declared-files.js';
 import { readLabelMap } from './label-map.js';
 import { npyBytes, readNpyHeader, readNpyRow, type NpyHeader } from './npy.js';
 import { splitCsvRecord } from './csv-record.js';

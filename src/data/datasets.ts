@@ -9,7 +9,6 @@
  * are addressed by (split, index) and produced on demand, so a dataset never has to be in
  * memory as a whole.
  */
-import type { EvaluationFiles } from './declared-files.js';
 
 export type Split = 'train' | 'val' | 'test';
 
@@ -48,6 +47,13 @@ export interface LocalisationExample {
   readonly negatives: readonly Box[];
   /** Person-detector boxes for inference. */
   readonly detections: readonly Detection[];
+}
+
+/** Where cft-bench scores a set declared by its annotation files (declared-files.ts): the user's own GT, exclusions and preset. */
+export interface EvaluationFiles {
+  readonly preset: string;
+  readonly labelMap: string;
+  readonly splits: Readonly<Partial<Record<Split, { readonly gt: string; readonly exclusions: string | null }>>>;
 }
 
 export interface DatasetInfo {

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Split } from './datasets.js';
+import type { EvaluationFiles, Split } from './datasets.js';
 import { DATASET_FORMAT } from './dataset-files.js';
 import { InputError } from './input-error.js';
 import { readLabelMap } from './label-map.js';
@@ -22,13 +22,6 @@ import type { DeclaredDataset } from './manifest.js';
 import { splitCsvRecord } from './csv-record.js';
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
-
-/** Where cft-bench scores a files-declared localisation set (dataset.json `evaluation`). */
-export interface EvaluationFiles {
-  readonly preset: string;
-  readonly labelMap: string;
-  readonly splits: Readonly<Partial<Record<Split, { readonly gt: string; readonly exclusions: string | null }>>>;
-}
 
 /** The content digest of a files-declared dataset: its declaration and every file it names. */
 export function declaredDigest(d: DeclaredDataset): string {
