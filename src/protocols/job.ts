@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { embeddedDataset } from '../data/benchmarks.js';
 import { openDatasetDir } from '../data/dataset-files.js';
-import { droppedRows, refusal } from '../metrics/dropped-rows.js';
+import { splitScore } from './split-score.js';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
 import { loadBackend } from '../trainers/backend.js';
@@ -142,17 +142,7 @@ async function trainInto(spec: JobSpec, dir: string, final: string, datasets: Re
   const scores: Partial<Record<Split, SplitScore>> = {};
   for (const split of run.diverged === null ? spec.evalSplits : []) {
     const examples = Array.from({ length: down.sizes[split] ?? 0 }, (_, i) => down.example(split, i));
-    const ev = await evaluatePredictions(down, split, run.trainer.predict(examples), join(dir, split));
-    const rows = droppedRows(ev.run);
-    const why = refusal(rows);
-    if (why !== null) throw new Error(`${spec.protocol} seed ${spec.seed} lr ${spec.lr}: the ${split} predictions are refused: ${why}`);
-    scores[split] = {
-      split,
-      mAP: ev.run.summary.mAP,
-      rows,
-      perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })),
-      files: ev.files,
-    };
+    scores[split] = splitScore(split, await evaluatePredictions(down, split, run.trainer.predict(examples), join(dir, split)), `${spec.protocol} seed ${spec.seed} lr ${spec.lr}:`);
   }
   const upstreamAccuracy: Record<string, number> = {};
   for (const u of upstream) {

@@ -20,8 +20,7 @@ import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { exportDataset } from '../data/dataset-files.js';
 import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
-import { droppedRows, refusal } from '../metrics/dropped-rows.js';
-import { evaluatePredictionFile } from '../metrics/evaluate-predictions.js';
+import { RefusedPredictions, scorePredictionFile } from '../protocols/split-score.js';
 import type { ExternalTrainerSpec, JobResult, JobSpec, SplitScore } from '../protocols/job-record.js';
 import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
 import type { Divergence } from '../protocols/runner.js';
@@ -312,13 +311,10 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
     const pred = isAbsolute(rel) ? rel : join(work, 'out', rel);
     if (!existsSync(pred)) throw new TrainerError(`${pred}: file not found (the ${split} predictions named in ${reportPath})`);
     try {
-      const ev = await evaluatePredictionFile(down, split, pred, join(dir, split));
-      const rows = droppedRows(ev.run);
-      const why = refusal(rows);
-      if (why !== null) throw new TrainerError(`the trainer's ${split} predictions (${pred}) are refused: ${why}`);
-      scores[split] = { split, mAP: ev.run.summary.mAP, rows, perClass: ev.run.summary.classes.map((c) => ({ id: c.id, name: c.name, ap: Number.isNaN(c.ap) ? null : c.ap, numGt: c.numGt })), files: ev.files };
+      scores[split] = await scorePredictionFile(down, split, pred, join(dir, split), "the trainer's");
     } catch (err) {
       if (err instanceof InputError) throw new TrainerError(`the trainer's ${split} predictions are malformed: ${err.message}`);
+      if (err instanceof RefusedPredictions) throw new TrainerError(err.message);
       throw err;
     }
   }
