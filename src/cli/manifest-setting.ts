@@ -4,11 +4,11 @@
  * built-in protocols need nothing per dataset: they read "the downstream set" and "the upstream
  * sets" from here, and each dataset gets its own budget.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Split } from '../data/datasets.js';
 import { declaredDigest, materialiseDeclared } from '../data/declared-files.js';
-import { tempTag } from '../reports/atomic-write.js';
+import { publishDir, stageDir } from '../protocols/sealed-dir.js';
 import { embeddedDataset } from '../data/benchmarks.js';
 import { datasetRef, type DatasetRef } from '../data/dataset-ref.js';
 import { InputError } from '../data/input-error.js';
@@ -103,13 +103,10 @@ function materialised(d: DeclaredDataset, cache: string): DatasetRef {
   const sha256 = declaredDigest(d);
   const dir = join(resolve(cache), `${d.name}-${sha256.slice(0, 16)}`);
   if (!existsSync(join(dir, 'dataset.json'))) {
-    mkdirSync(cache, { recursive: true });
-    const tmp = `${dir}.${tempTag()}.partial`;
+    const tmp = stageDir(dir);
     try {
       materialiseDeclared(d, tmp);
-      renameSync(tmp, dir);
-    } catch (err) {
-      if (!existsSync(join(dir, 'dataset.json'))) throw err; // else another run made it first
+      publishDir(tmp, dir, 'keep'); // another run made it first: theirs is kept
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

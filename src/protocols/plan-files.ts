@@ -14,7 +14,7 @@
  * The same plan as training-plan.ts (the JSON form): the same steps, ids, LRs and ledger
  * (tested), built from the same sampler, streams and schedule.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump } from 'npyjs';
 import { LedgerRecorder, type Ledger } from './ledger.js';
@@ -66,8 +66,8 @@ class NpyWriter {
 }
 
 /**
- * Writes the plan of `protocol` under `ctx` into `dir` (created; the caller makes it whole or
- * absent). `trainSizes`: each dataset's train split size (the ids the streams draw from).
+ * Writes the plan of `protocol` under `ctx` into `dir`, plan.json last (created; the caller
+ * makes it whole or absent). `trainSizes`: each dataset's train split size (the ids the streams draw from).
  */
 export function writePlanDir(protocol: Protocol, ctx: ProtocolContext, trainSizes: Readonly<Record<string, number>>, seed: number, dir: string): PlanDirHeader {
   mkdirSync(dir, { recursive: true });
@@ -116,5 +116,7 @@ export function writePlanDir(protocol: Protocol, ctx: ProtocolContext, trainSize
     });
     phases.push({ name: phase.name, sampler: samplerName(phase.sampler), lr: phase.lr, freshOptimizers: phase.freshOptimizers, headsOnly: phase.headsOnly === true, steps, datasets, files });
   }
-  return { format: PLAN_DIR_FORMAT, protocol: protocol.name, seed, downstream: ctx.downstream, batch: ctx.batch, phases, ledger: ledger.finish() };
+  const header: PlanDirHeader = { format: PLAN_DIR_FORMAT, protocol: protocol.name, seed, downstream: ctx.downstream, batch: ctx.batch, phases, ledger: ledger.finish() };
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify(header, null, 1) + '\n');
+  return header;
 }

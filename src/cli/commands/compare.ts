@@ -305,8 +305,7 @@ async function writePlans(cfg: CompareConfig, sizes: Readonly<Record<string, num
     for (const [pi, p] of protocols.entries()) {
       for (let seed = 0; seed < cfg.seeds; seed++) {
         const name = `${p.name}-seed${seed}`;
-        const header = writePlanDir(p, compareContext(cfg, p, pi, seed, cfg.lrGrid[0]!), sizes, seed, join(stage, name));
-        writeFileSync(join(stage, name, 'plan.json'), JSON.stringify(header, null, 1) + '\n');
+        writePlanDir(p, compareContext(cfg, p, pi, seed, cfg.lrGrid[0]!), sizes, seed, join(stage, name));
         names.push(name);
       }
     }

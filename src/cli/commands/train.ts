@@ -150,7 +150,6 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
       const sizes = Object.fromEntries(Object.entries(datasets).map(([n, d]) => [n, d.sizes.train ?? 0]));
       const header = await writeReportDir(dir, async (stage) => {
         const h = writePlanDir(protocol, jobContext(spec, protocol), sizes, seed, stage);
-        writeFileSync(join(stage, 'plan.json'), JSON.stringify(h, null, 1) + '\n');
         writeFileSync(join(stage, 'plans.json'), JSON.stringify({ format: PLAN_DIR_FORMAT, runs: ['.'] }) + '\n');
         return h;
       });
