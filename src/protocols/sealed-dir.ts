@@ -18,7 +18,7 @@
  * cleaned by the next process.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { cleanStale, pidAlive, tempTag, writeFileAtomic } from '../reports/atomic-write.js';
@@ -143,6 +143,35 @@ export const LOCK_STALE_MS = 10 * 60_000;
 const LOCK_REFRESH_MS = 60_000;
 
 /**
+ * Creates `lock` holding `text`, or returns false when it exists. The text is written to a
+ * private file first and hard-linked into place, so a lock is never seen empty: with an
+ * exclusive open and a later write, another process could read the empty file in between,
+ * judge it the debris of a dead process and take the run over, and both would make it.
+ * link(2) is atomic on local file systems and NFS alike.
+ */
+function createLock(lock: string, text: string): boolean {
+  const tmp = `${lock}.${tempTag()}.tmp`;
+  writeFileSync(tmp, text);
+  try {
+    linkSync(tmp, lock);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Claims `final` for this process: returns a release function, or null while another live
  * process holds it. A lock of a dead process (same host), or one not refreshed for
  * LOCK_STALE_MS (any host), is taken over.
@@ -150,11 +179,10 @@ const LOCK_REFRESH_MS = 60_000;
 export function claim(final: string): (() => void) | null {
   const lock = `${final}.lock`;
   mkdirSync(dirname(final), { recursive: true });
+  // the token makes this lock's text unique, so a take-over and a release can tell it from a newer one
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token: tempTag() }) + '\n';
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
-      closeSync(fd);
+    if (createLock(lock, text)) {
       const timer = setInterval(() => {
         try {
           const now = new Date();
@@ -168,25 +196,48 @@ export function claim(final: string): (() => void) | null {
         if (released) return;
         released = true;
         clearInterval(timer);
-        rmSync(lock, { force: true });
+        // only our own lock: one taken over meanwhile (we were judged stale) belongs to its new owner
+        if (readText(lock) === text) rmSync(lock, { force: true });
         heldLocks.delete(release);
       };
       heldLocks.add(release);
       return release;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+    const seen = readText(lock);
+    if (seen === null) continue; // released since: try again
     let owner: { pid?: number; host?: string } = {};
-    let age = 0;
+    let age: number;
     try {
-      owner = JSON.parse(readFileSync(lock, 'utf8')) as typeof owner;
       age = Date.now() - statSync(lock).mtimeMs;
     } catch {
-      age = Infinity; // unreadable: half-written by a process that died at once
+      continue; // released since
+    }
+    try {
+      owner = JSON.parse(seen) as typeof owner;
+    } catch {
+      /* damaged: only its age can say it is stale */
     }
     const dead = (owner.host === hostname() && typeof owner.pid === 'number' && !pidAlive(owner.pid)) || age > LOCK_STALE_MS;
     if (!dead) return null;
-    rmSync(lock, { force: true });
+    // Take over by moving the lock aside first, then checking it was the one judged dead: another
+    // process may have taken it over and made a fresh lock in between, which is put back.
+    const aside = `${lock}.${tempTag()}.tmp`;
+    try {
+      renameSync(lock, aside);
+    } catch {
+      continue; // gone since
+    }
+    const moved = readText(aside);
+    if (moved !== seen) {
+      try {
+        linkSync(aside, lock);
+      } catch {
+        /* a third process made one meanwhile: it holds the claim */
+      }
+      rmSync(aside, { force: true });
+      return null;
+    }
+    rmSync(aside, { force: true });
   }
   return null;
 }
