@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
 import { embeddedDataset } from '../src/data/benchmarks.js';
+import { createSynthKinetics } from '../src/data/synth/upstream.js';
 import { writePlanDir } from '../src/protocols/plan-files.js';
 import { PROTOCOLS, type ProtocolContext } from '../src/protocols/protocol.js';
 import { parseSampler } from '../src/protocols/sampler.js';
@@ -78,5 +79,10 @@ describe.skipIf(python === null)('the Python module cftbench (skipped only when 
     expect(res.trainer.name).toBe('byo-example');
     expect(Object.keys(res.finalLoss)).toEqual(['pretrain', 'probe', 'finetune']);
     expect(res.scores.val.rows.scored).toBeGreaterThan(0);
+    // its upstream predictions, scored by cft-bench: the share of val ids whose predicted class is the label
+    const kinetics = createSynthKinetics();
+    const rows = readFileSync(join(out, 'trainer', 'out', 'synth-kinetics_val_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    expect(rows).toHaveLength(kinetics.sizes.val!);
+    expect(res.upstreamAccuracy['synth-kinetics']).toBe(rows.filter(([id, label]) => kinetics.label('val', id!) === label).length / rows.length);
   });
 });

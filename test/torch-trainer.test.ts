@@ -158,6 +158,40 @@ describe('torch trainer without PyTorch', () => {
     expect(existsSync(`${cut}.checkpoint`)).toBe(false); // removed once the run is published
   }, 300_000);
 
+  it('a run killed after its shared pretraining and resumed still hands over that pretraining, not its state mid-finetune', async () => {
+    const dir = tempDir();
+    const base = join(dir, 'base');
+    const made = await cli(['train', '--protocol', 'pretrain-finetune', '--steps', '300', '--trainer', 'torch', '--out', base]);
+    expect(made.code, made.stderr).toBe(0);
+    // the request of a run that saves its pretraining (phase 1 of 2) for others, with a checkpoint every step
+    const request = (name: string, shared: string) => {
+      mkdirSync(join(dir, name, 'out'), { recursive: true });
+      const path = join(dir, name, `${shared}.json`);
+      writeFileSync(path, JSON.stringify({ ...readJson(join(base, 'trainer', 'request.json')), out: join(dir, name, 'out'), checkpoint: join(dir, name, 'ckpt'), saveModel: join(dir, name, shared), saveModelAfterPhases: 1 }));
+      return [TORCH_TRAINER_SCRIPT, path, '--checkpoint-seconds', '0'];
+    };
+    const whole = spawnSync(python!, request('whole', 'shared'), { encoding: 'utf8' });
+    expect(whole.status, whole.stderr).toBe(0);
+    const child = spawn(python!, request('cut', 'shared'), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    const deadline = Date.now() + 120_000;
+    while (!/cft-bench-progress \{"phase": "finetune", "step": (?:[2-9]|\d\d)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    expect(existsSync(join(dir, 'cut', 'out', 'report.json'))).toBe(false);
+    // the retry: a new place to save the pretraining (cft-bench stages one per attempt)
+    const resumed = spawnSync(python!, request('cut', 'shared-again'), { encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed from .* at phase finetune step [1-9]/);
+    const same = spawnSync(python!, ['-c', `import sys, torch
+a, b = (torch.load(p, weights_only=False) for p in sys.argv[1:])
+ta, tb = a["trainer"]["model"], b["trainer"]["model"]
+print(a["phase"] == b["phase"] == 1 and a["losses"] == b["losses"] and ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta))`, join(dir, 'whole', 'shared', 'torch_trainer.pt'), join(dir, 'cut', 'shared-again', 'torch_trainer.pt')], { encoding: 'utf8' });
+    expect(same.stdout.trim(), same.stderr).toBe('True');
+    expect(readFileSync(join(dir, 'cut', 'out', 'val_predictions.csv')).equals(readFileSync(join(dir, 'whole', 'out', 'val_predictions.csv')))).toBe(true);
+  }, 300_000);
+
   it('compare --trainer torch: pretraining is trained once per seed and handed to every transfer run; the same predictions as an unshared run', async () => {
     const dir = tempDir();
     const cache = join(dir, 'cache');

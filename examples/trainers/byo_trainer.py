@@ -57,4 +57,6 @@ with torch.no_grad():
         probs = torch.sigmoid(heads[run.downstream](trunk(features(cftbench.clips(down, split)[:])))).numpy()
         # one row per detected person box and action: detector score x action probability
         run.predictions(split, [(*f[:6], a, float(f[7]) * probs[split_keys[(f[0], int(f[1]))], c]) for f in cftbench.read_csv(f"{down}/{split}_detections.csv") for c, a in enumerate(actions)])
+    for d, n in run.predict_upstream.items():  # upstream sets: the predicted class of val ids 0..n-1
+        run.upstream_predictions(d, heads[d](trunk(features(cftbench.clips(run.data[d], "val")[:n]))).argmax(1).tolist())
 run.finish(trainer={"name": "byo-example", "version": "1", "device": "cpu"}, practice={"model": "frame-quadrant means -> MLP trunk -> one linear head per dataset", "optimizer": "Adam, fresh per phase"})

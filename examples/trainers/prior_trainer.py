@@ -13,7 +13,7 @@ import argparse, csv, hashlib, json, math, os, sys, time
 
 p = argparse.ArgumentParser()
 p.add_argument("request")
-p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty", "zero-based"])
+p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty", "zero-based", "bad-upstream"])
 args = p.parse_args()
 req = json.load(open(args.request))
 assert req["format"] == "cft-bench-trainer/1", req["format"]
@@ -68,7 +68,7 @@ for phase in plan["phases"]:
         # a diverged run: say so (status) and stop; json.dump writes the NaN as a bare NaN, which cft-bench reads
         json.dump({"format": "cft-bench-trainer/1", "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
                    "status": "diverged", "diverged": {"phase": phase["name"], "step": len(losses[phase["name"]])},
-                   "losses": losses, "consumed": consumed, "upstreamAccuracy": {}, "predictions": {}},
+                   "losses": losses, "consumed": consumed, "predictions": {}},
                   open(os.path.join(req["out"], "report.json"), "w"))
         sys.exit(0)
 
@@ -93,12 +93,14 @@ for split in req["predict"]:
                 f.write(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{label},{float(r[7]) * pc:.6f}\n")
     predictions[split] = name
 
-upstream_accuracy = {}
-for name, d in req["data"].items():
-    labels = os.path.join(d, "val_labels.csv")
-    if name != down and os.path.exists(labels):
-        ys = [int(r[0]) for r in read_rows(labels)[1:]]
-        upstream_accuracy[name] = max(ys.count(y) for y in set(ys)) / len(ys)  # majority class
+# upstream sets: every val example predicted as the majority class of the training labels (cft-bench scores it)
+upstream = {}
+for name, n in req.get("predictUpstream", {}).items():
+    ys = [int(r[0]) for r in read_rows(os.path.join(req["data"][name], "train_labels.csv"))[1:]]
+    majority = max(set(ys), key=lambda y: (ys.count(y), -y))
+    upstream[name] = f"{name}_val_predictions.csv"
+    with open(os.path.join(out, upstream[name]), "w") as f:
+        f.write("id,label\n" + "".join(f"{i},{majority}\n" for i in range(n + (args.mode == "bad-upstream"))))  # misbehave: an id past the split
 
 if args.mode != "no-report":
     json.dump({
@@ -107,6 +109,6 @@ if args.mode != "no-report":
         "practice": {"model": "class prior x the detector's score; no weights, no optimizer"},
         "losses": losses,
         "consumed": consumed,
-        "upstreamAccuracy": upstream_accuracy,
         "predictions": predictions,
+        "upstreamPredictions": upstream,
     }, open(os.path.join(out, "report.json"), "w"))

@@ -150,15 +150,23 @@ export function openDatasetDir(dir: string): Dataset {
   if (meta.kind === 'classification') {
     const classes = lines(join(dir, 'classes.csv')).slice(1).filter(Boolean).map((l) => l.slice(l.indexOf(',') + 1));
     const labels = new Map<Split, number[]>();
-    for (const split of headers.keys()) {
+    // every split with labels, clips or not: a declared set's upstream predictions are scored on them
+    for (const split of SPLITS.filter((x) => meta.sizes[x]! > 0 && existsSync(join(dir, `${x}_labels.csv`)))) {
       const p = join(dir, `${split}_labels.csv`);
       labels.set(split, lines(p).slice(1).filter(Boolean).map((l, i) => {
         const v = parsePyInt(l);
         if (v === undefined || v < 0 || v >= classes.length) throw new InputError(p, i + 2, `label ${JSON.stringify(l)} is not a class index in 0..${classes.length - 1}`);
         return v;
       }));
+      if (labels.get(split)!.length !== meta.sizes[split]) throw new InputError(p, null, `${labels.get(split)!.length} labels; dataset.json gives ${meta.sizes[split]} ${split} examples`);
     }
-    const ds: ClassificationDataset = { kind: 'classification', name: meta.name, description: meta.description, shape: meta.shape, sizes: meta.sizes, classes, example: (split, index) => ({ clip: clip(split, index), label: labels.get(split)![index]! }) };
+    const label = (split: Split, index: number): number => {
+      const ls = labels.get(split);
+      if (ls === undefined) throw new InputError(join(dir, `${split}_labels.csv`), null, `file not found (the ${split} split's labels: dataset.json gives ${meta.sizes[split] ?? 0} examples)`);
+      if (index < 0 || index >= ls.length) throw new RangeError(`${meta.name}: no example ${index} in split '${split}'`);
+      return ls[index]!;
+    };
+    const ds: ClassificationDataset = { kind: 'classification', name: meta.name, description: meta.description, shape: meta.shape, sizes: meta.sizes, classes, example: (split, index) => ({ clip: clip(split, index), label: label(split, index) }), label };
     return ds;
   }
   const labelMap = readLabelMap(join(dir, 'labelmap.pbtxt'));

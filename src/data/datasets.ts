@@ -68,6 +68,8 @@ export interface ClassificationDataset extends DatasetInfo {
   readonly kind: 'classification';
   readonly classes: readonly string[];
   example(split: Split, index: number): ClassificationExample;
+  /** Example `index`'s class index alone (no clip): what upstream predictions are scored against. */
+  label(split: Split, index: number): number;
 }
 
 export interface LocalisationClass {

@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
 import { evaluatePredictions } from '../metrics/evaluate-predictions.js';
+import { top1Accuracy } from '../metrics/top1-accuracy.js';
 import { loadBackend } from '../trainers/backend.js';
 import { runExternalJob, type ExternalTrainerOptions } from '../trainers/external-trainer.js';
 import { jobContext, jobHash, pretrainKey } from './job-identity.js';
@@ -88,8 +89,11 @@ const builtIn: Executor = async ({ spec, dir, datasets, cache, onStep, checkpoin
   const upstreamAccuracy: Record<string, number> = {};
   for (const u of upstream) {
     const d = datasets[u] as ClassificationDataset;
-    const n = Math.min(1000, d.sizes.val ?? 0);
-    if (run.diverged === null && run.trainer.params[`up:${u}`] !== undefined && n > 0) upstreamAccuracy[u] = run.trainer.accuracy(Array.from({ length: n }, (_, i) => d.example('val', i)), u);
+    const n = d.sizes.val ?? 0;
+    if (run.diverged === null && run.trainer.params[`up:${u}`] !== undefined && n > 0) {
+      const predicted = run.trainer.classify(Array.from({ length: n }, (_, i) => d.example('val', i)), u);
+      upstreamAccuracy[u] = top1Accuracy(predicted, (i) => d.label('val', i));
+    }
   }
   run.trainer.dispose();
   const result: JobResult = {

@@ -12,6 +12,8 @@ works as is.
             loss = my_train_step(step)         # consumption is recorded as the step is handed out
             run.loss(loss)                     # one per step; progress lines for cft-bench
     run.predictions("val", rows)               # AVA rows (video, ts, x1, y1, x2, y2, action_id, score)
+    for name, n in run.predict_upstream.items():   # upstream sets: predicted class of val ids 0..n-1
+        run.upstream_predictions(name, my_classes(name, range(n)))
     run.finish(trainer={"name": "my-model", "version": "1", "device": "cuda"})   # report.json, atomically
 
 Distributed (torchrun): every rank iterates the same plan (the digests stay the global
@@ -23,6 +25,7 @@ import json
 import math
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -54,13 +57,19 @@ class Step:
 
 
 class Phase:
-    """A phase of the plan. Iterating it hands out its steps and records what they consume."""
+    """A phase of the plan. Iterating it hands out its steps and records what they consume.
 
-    def __init__(self, run, header, steps):
-        self.run, self.name, self.lr = run, header["name"], float(header["lr"])
+    `resumed`: the run goes on from a checkpoint taken inside this phase (its optimizers come
+    from the checkpoint: do not reset them); iterating skips the steps done before it."""
+
+    def __init__(self, run, header, steps, index=0, skip=0):
+        self.run, self.index, self.name, self.lr = run, index, header["name"], float(header["lr"])
         self.sampler, self.fresh_optimizers, self.heads_only = header["sampler"], bool(header["freshOptimizers"]), bool(header["headsOnly"])
         self.steps = header["steps"] if isinstance(header["steps"], int) else len(header["steps"])
-        self._steps = steps
+        # the datasets the phase draws from (a plan folder lists them; a JSON plan's steps name them)
+        self.datasets = list(header["datasets"]) if "datasets" in header else sorted({d for st in header["steps"] for d, _ in st["parts"]})
+        self._steps, self._skip = steps, skip
+        self.resumed = skip > 0
 
     def __len__(self):
         return self.steps
@@ -71,6 +80,8 @@ class Phase:
         for i, step in enumerate(self._steps()):
             for dataset, ids in step.parts:
                 digests.setdefault(dataset, Digest()).add(ids)
+            if i < self._skip:
+                continue  # consumed before the checkpoint: digested, not trained again
             self.run._at = (self, i)
             yield step
 
@@ -131,20 +142,50 @@ class Run:
             sys.exit(f"{request_path}: format {self.request.get('format')!r}, expected {CONTRACT}")
         self.plan, self._phase_steps = load_plan(self.request["plan"])
         self.downstream, self.seed = self.request["downstream"], int(self.request["seed"])
+        self.predict_upstream = dict(self.request.get("predictUpstream", {}))
         self.data, self.out = self.request["data"], self.request["out"]
         self.rank, self.world = dist_info()
-        self._losses, self._consumed, self._predictions, self._at = {}, {}, {}, None
-        self._diverged = None
+        self._losses, self._consumed, self._predictions, self._upstream, self._at = {}, {}, {}, {}, None
+        self._diverged, self._start, self._progress_at = None, (0, 0), 0.0
+
+    def resume(self, state):
+        """Go on from a checkpoint's `state()`: the steps before it are replayed into the digests, not handed out."""
+        self._start = (int(state["phase"]), int(state["step"]))
+        self._losses = {k: list(v) for k, v in state["losses"].items()}
+
+    def position(self):
+        """(phase index, steps of it trained): where the next step goes on."""
+        if self._at is None:
+            return self._start
+        phase = self._at[0]
+        return phase.index, len(self._losses.get(phase.name, []))
+
+    def state(self):
+        """Where the run is and its losses so far: save it with the model, give it to resume()."""
+        phase, step = self.position()
+        return {"phase": phase, "step": step, "losses": {k: list(v) for k, v in self._losses.items()}}
+
+    def plan_sha256(self):
+        """The plan's identity (of plan.json, which holds a plan folder's ledger): a checkpoint of another plan is not resumed."""
+        path = self.request["plan"]
+        with open(os.path.join(path, "plan.json") if os.path.isdir(path) else path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def datasets(self):
+        """Every dataset the plan trains on, sorted."""
+        return sorted({d for k, h in enumerate(self.plan["phases"]) for d in Phase(self, h, None, k).datasets})
 
     def phases(self, start=0):
-        """The plan's phases from `start` (earlier ones, loaded from a checkpoint, are replayed into the digests)."""
+        """The plan's phases from `start` or the resumed position (earlier steps are replayed into the digests)."""
+        first = max(self._start, (start, 0))
         for k, header in enumerate(self.plan["phases"]):
-            phase = Phase(self, header, self._phase_steps[k])
-            if k < start:
-                for _ in phase:
+            steps = header["steps"] if isinstance(header["steps"], int) else len(header["steps"])
+            skip = first[1] if k == first[0] else 0
+            if k < first[0] or skip >= steps:
+                for _ in Phase(self, header, self._phase_steps[k], k, skip=steps):
                     pass
                 continue
-            yield phase
+            yield Phase(self, header, self._phase_steps[k], k, skip=skip)
             if self._diverged:
                 return
 
@@ -153,7 +194,9 @@ class Run:
         phase, i = self._at
         value = float(value)
         self._losses[phase.name].append(value)
-        if self.rank == 0 and (i + 1 == phase.steps or (i + 1) % 50 == 0):
+        now = time.monotonic()
+        if self.rank == 0 and (i == phase._skip or i + 1 == phase.steps or now - self._progress_at >= 1):  # progress for cft-bench: a phase's first and last step, else about once a second
+            self._progress_at = now
             print("cft-bench-progress " + json.dumps({"phase": phase.name, "step": i + 1, "steps": phase.steps, "loss": value if math.isfinite(value) else None}), flush=True)
         if not math.isfinite(value):
             self._diverged = {"phase": phase.name, "step": i + 1}
@@ -170,7 +213,17 @@ class Run:
             write_atomic(os.path.join(self.out, name), "".join(",".join(str(v) for v in r) + "\n" for r in rows))
         self._predictions[split] = name
 
-    def finish(self, trainer, practice=None, upstream_accuracy=None):
+    def upstream_predictions(self, dataset, labels):
+        """Writes an upstream set's val predictions: the predicted class index of val ids 0..n-1 (cft-bench scores them)."""
+        labels = [int(x) for x in labels]
+        if len(labels) != self.predict_upstream[dataset]:
+            raise ValueError(f"{dataset}: {len(labels)} predictions; the request asks for {self.predict_upstream[dataset]} (val ids 0..n-1)")
+        name = f"{dataset}_val_predictions.csv"
+        if self.rank == 0:
+            write_atomic(os.path.join(self.out, name), "id,label\n" + "".join(f"{i},{y}\n" for i, y in enumerate(labels)))
+        self._upstream[dataset] = name
+
+    def finish(self, trainer, practice=None):
         """Writes report.json (rank 0 only), atomically."""
         if self.rank != 0:
             return
@@ -179,13 +232,13 @@ class Run:
             "trainer": trainer,
             "losses": self._losses,
             "consumed": {p: {d: g.entry() for d, g in ds.items()} for p, ds in self._consumed.items()},
-            "upstreamAccuracy": upstream_accuracy or {},
             "predictions": self._predictions,
+            "upstreamPredictions": self._upstream,
         }
         if practice is not None:
             report["practice"] = practice
         if self._diverged:
-            report.update(status="diverged", diverged=self._diverged, predictions={}, losses={k: [x if math.isfinite(x) else None for x in v] for k, v in self._losses.items()})
+            report.update(status="diverged", diverged=self._diverged, predictions={}, upstreamPredictions={}, losses={k: [x if math.isfinite(x) else None for x in v] for k, v in self._losses.items()})
         write_atomic(os.path.join(self.out, "report.json"), json.dumps(report))
 
 

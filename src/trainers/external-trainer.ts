@@ -2,9 +2,9 @@
  * The external-trainer contract (`cft-bench-trainer/1`, docs/external-trainer.md): cft-bench
  * plans every step (training-plan.ts), exports the data (`data export` layout) and runs a
  * trainer *process* of any framework on that plan; the trainer reports per-step losses, a
- * digest of the example ids it consumed per phase and dataset, upstream accuracies and AVA
- * prediction CSVs. cft-bench checks the digests against its own ledger and scores the
- * predictions with its own evaluator — a trainer never reports its own mAP.
+ * digest of the example ids it consumed per phase and dataset, AVA prediction CSVs and its
+ * upstream sets' val predictions. cft-bench checks the digests against its own ledger and scores
+ * every prediction itself (frame-mAP, top-1 accuracy) — a trainer never reports its own metric.
  *
  * Refused (TrainerError; the CLI exits 1 and writes no result): a non-zero exit, a run past the
  * timeout, a missing or malformed report, consumed ids that differ from the plan, malformed
@@ -16,7 +16,9 @@ import { publishDir, sealDir, stageDir } from '../protocols/sealed-dir.js';
 import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { PYTHON_MODULE_DIR } from './torch-trainer.js';
 import { createInterface } from 'node:readline';
-import type { Dataset, LocalisationDataset, Split } from '../data/datasets.js';
+import type { ClassificationDataset, Dataset, LocalisationDataset, Split } from '../data/datasets.js';
+import { readClassPredictions } from '../data/class-predictions.js';
+import { top1Accuracy } from '../metrics/top1-accuracy.js';
 import { exportDataset } from '../data/dataset-files.js';
 import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
@@ -43,6 +45,8 @@ export interface TrainerRequest {
   readonly seed: number;
   /** Splits of the downstream set to write predictions for. */
   readonly predict: readonly Split[];
+  /** Upstream set → n: write its val predictions for example ids 0..n-1 (report `upstreamPredictions`), scored by cft-bench. */
+  readonly predictUpstream: Readonly<Record<string, number>>;
   /** Where the trainer writes report.json and its prediction files. */
   readonly out: string;
   /** A directory for the trainer's own checkpoints, the same for every retry of this run (and removed once the run is published): resume from it. */
@@ -63,9 +67,10 @@ export interface TrainerReport {
   readonly losses: Readonly<Record<string, readonly number[]>>;
   /** Phase → dataset → examples consumed and sha256 of "id," for each id in consumption order. */
   readonly consumed: Readonly<Record<string, Readonly<Record<string, { readonly examples: number; readonly idsSha256: string }>>>>;
-  readonly upstreamAccuracy: Readonly<Record<string, number>>;
   /** Split → AVA-format predictions CSV (relative to out, or absolute). */
   readonly predictions: Readonly<Partial<Record<Split, string>>>;
+  /** Upstream set → its val predictions, CSV `id,label` (data/class-predictions.ts), relative to out or absolute. Absent: no upstream accuracy for that set. */
+  readonly upstreamPredictions?: Readonly<Record<string, string>>;
   /** `diverged`: the loss stopped being finite (training stopped; no predictions needed). Absent: `ok`. */
   readonly status?: 'ok' | 'diverged';
   /** With status diverged: where. */
@@ -196,7 +201,8 @@ function readReport(path: string): TrainerReport {
     throw new TrainerError(`${path}: not JSON (${(err as Error).message})`);
   }
   if (r?.format !== TRAINER_CONTRACT) throw new TrainerError(`${path}: format ${JSON.stringify(r?.format)}, expected ${TRAINER_CONTRACT}`);
-  for (const k of ['trainer', 'losses', 'consumed', 'upstreamAccuracy', 'predictions'] as const) if (typeof r[k] !== 'object' || r[k] === null) throw new TrainerError(`${path}: missing '${k}'`);
+  for (const k of ['trainer', 'losses', 'consumed', 'predictions'] as const) if (typeof r[k] !== 'object' || r[k] === null) throw new TrainerError(`${path}: missing '${k}'`);
+  if (r.upstreamPredictions !== undefined && (typeof r.upstreamPredictions !== 'object' || r.upstreamPredictions === null || Object.values(r.upstreamPredictions).some((v) => typeof v !== 'string'))) throw new TrainerError(`${path}: upstreamPredictions must map upstream sets to files`);
   if (r.status !== undefined && r.status !== 'ok' && r.status !== 'diverged') throw new TrainerError(`${path}: status ${JSON.stringify(r.status)}, expected "ok" or "diverged"`);
   if (r.practice !== undefined && (typeof r.practice !== 'object' || r.practice === null || Object.values(r.practice).some((v) => typeof v !== 'string'))) throw new TrainerError(`${path}: practice must map choices to text`);
   return r;
@@ -256,6 +262,10 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   mkdirSync(join(work, 'out'), { recursive: true });
   const used = new Set(plan.phases.flatMap((p) => p.steps.flatMap((s) => s.parts.map(([d]) => d))));
   used.add(spec.downstream);
+  // the upstream sets this run trains, each scored on its whole val split (as the built-in trainer's)
+  const predictUpstream = Object.fromEntries(
+    [...used].filter((d) => d !== spec.downstream && datasets[d]?.kind === 'classification' && (datasets[d]!.sizes.val ?? 0) > 0).sort().map((d) => [d, datasets[d]!.sizes.val!]),
+  );
   // a dataset declared as a `data export` folder is handed over as it is; the embedded ones are exported once
   const data = Object.fromEntries([...used].map((d) => [d, spec.datasets?.[d]?.dir ?? exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
   const planPath = join(work, 'plan.json');
@@ -269,6 +279,7 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
     downstream: spec.downstream,
     seed: spec.seed,
     predict: spec.evalSplits,
+    predictUpstream,
     out: join(work, 'out'),
     ...(opts.checkpointDir !== undefined ? { checkpoint: resolve(opts.checkpointDir) } : {}),
     ...(opts.init !== undefined ? { init: resolve(opts.init.dir), initPhases: opts.init.phases } : {}),
@@ -318,6 +329,19 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
       throw err;
     }
   }
+  const upstreamAccuracy: Record<string, number> = {};
+  for (const [u, n] of Object.entries(diverged !== null ? {} : request.predictUpstream)) {
+    const rel = report.upstreamPredictions?.[u];
+    if (rel === undefined) continue; // not reported: no number rather than the trainer's own
+    const path = isAbsolute(rel) ? rel : join(work, 'out', rel);
+    const d = datasets[u] as ClassificationDataset;
+    try {
+      upstreamAccuracy[u] = top1Accuracy(readClassPredictions(path, n, d.classes.length), (i) => d.label('val', i));
+    } catch (err) {
+      if (err instanceof InputError) throw new TrainerError(`the trainer's ${u} val predictions are malformed: ${err.message}`);
+      throw err;
+    }
+  }
   const result: ExternalJobResult = {
     hash,
     spec,
@@ -329,7 +353,7 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
     diverged,
     ledger: plan.ledger,
     scores,
-    upstreamAccuracy: diverged !== null ? {} : { ...report.upstreamAccuracy },
+    upstreamAccuracy,
     dir,
     trainer: { ...report.trainer, command: opts.command, files: opts.files, practice: report.practice ?? null },
     pretrainCheckpoint: opts.init !== undefined || saved ? (opts.pretrainKey ?? null) : null,

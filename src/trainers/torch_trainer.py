@@ -27,10 +27,8 @@ similar numbers, not the same ones.
     cft-bench train --trainer "torch --device cpu"
 """
 import argparse
-import hashlib
-import json
-import math
 import os
+import shutil
 import sys
 import time
 
@@ -42,7 +40,8 @@ import torch.nn.functional as F
 
 # the contract's module (src/trainers/cftbench.py, on PYTHONPATH when cft-bench runs a trainer; beside this file)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cftbench import CONTRACT, Digest, read_csv, write_atomic  # noqa: E402
+import cftbench  # noqa: E402
+from cftbench import label_ids, labels, read_csv  # noqa: E402
 FEATURE_SIZE, NECK, CONTEXT_SCALE, LOC_BIAS_INIT, FEATURE_NORM_EPS = 8, 64, 1.5, -2.0, 1e-5
 INPUT_MEAN, INPUT_SCALE = 0.2, 3.0
 JITTER_SEED_XOR = 0x5BD1E995
@@ -207,20 +206,20 @@ class Model(torch.nn.Module):
 class Trainer:
     """The model, its optimizers and the training data of a request: executes plan steps."""
 
-    def __init__(self, req, plan, device):
+    def __init__(self, run, device):
         self.device = device
-        self.down = req["downstream"]
-        ddir = self.ddir = req["data"][self.down]
-        self.label_ids = [int(line.split(":")[1]) for line in open(os.path.join(ddir, "labelmap.pbtxt")) if line.strip().startswith("id:")]
+        self.down = run.downstream
+        ddir = self.ddir = run.data[self.down]
+        self.label_ids = label_ids(ddir)
         self.class_index = {cid: i for i, cid in enumerate(self.label_ids)}
-        self.upstream = sorted({d for ph in plan["phases"] for st in ph["steps"] for d, _ in st["parts"] if d != self.down})
-        classes = {u: len(read_csv(os.path.join(req["data"][u], "classes.csv"))) - 1 for u in self.upstream}
+        self.upstream = [d for d in run.datasets() if d != self.down]
+        classes = {u: len(read_csv(os.path.join(run.data[u], "classes.csv"))) - 1 for u in self.upstream}
         self.train_loc = LocalisationSplit(ddir, "train", self.class_index)
-        self.train_up = {u: Clips(os.path.join(req["data"][u], "train_clips.npy")) for u in self.upstream}
-        self.train_up_labels = {u: np.array([int(f[0]) for f in read_csv(os.path.join(req["data"][u], "train_labels.csv"))[1:]]) for u in self.upstream}
-        self.model = Model(self.train_loc.clips.channels, len(self.label_ids), classes, int(req["seed"])).to(device)
+        self.train_up = {u: Clips(os.path.join(run.data[u], "train_clips.npy")) for u in self.upstream}
+        self.train_up_labels = {u: labels(run.data[u], "train") for u in self.upstream}
+        self.model = Model(self.train_loc.clips.channels, len(self.label_ids), classes, run.seed).to(device)
         self.groups = self.model.groups()
-        self.jitter = np.random.default_rng(int(req["seed"]) ^ JITTER_SEED_XOR)
+        self.jitter = np.random.default_rng(run.seed ^ JITTER_SEED_XOR)
         self.px = 0.5 / self.train_loc.clips.size
         self.optimizers = {}
 
@@ -269,10 +268,10 @@ class Trainer:
         return (bce * self.tensor(mask)).sum() / max(1.0, float(mask.sum())) * weight, "loc"
 
     def step(self, step, heads_only=False):
-        """One planned step {lr, parts: [[dataset, ids]]}: the trunk (unless heads_only) and the heads involved."""
-        total = sum(len(ids) for _, ids in step["parts"])
+        """One planned step (cftbench.Step: lr, parts [(dataset, ids)]): the trunk (unless heads_only) and the heads involved."""
+        total = sum(len(ids) for _, ids in step.parts)
         loss, heads = 0.0, []
-        for dataset, ids in step["parts"]:
+        for dataset, ids in step.parts:
             term, head = self.part_loss(dataset, ids, len(ids) / total, heads_only)
             loss = loss + term
             heads.append(head)
@@ -283,15 +282,15 @@ class Trainer:
         for g in ([] if heads_only else ["trunk"]) + list(dict.fromkeys(heads)):
             opt = self.optimizer(g)
             for pg in opt.param_groups:
-                pg["lr"] = step["lr"]
+                pg["lr"] = step.lr
             opt.step()
         return float(loss.item())
 
     @torch.no_grad()
     def predictions(self, split, batch):
-        """AVA-format CSV lines for every detected box x class of a split."""
+        """AVA rows (the detection's fields as written, action id, score) for every detected box x class of a split."""
         data = LocalisationSplit(self.ddir, split, self.class_index)
-        lines = []
+        rows = []
         for s in range(0, len(data.keys), batch):
             ids = list(range(s, min(s + batch, len(data.keys))))
             boxes = [[det[1] for det in data.detections[i]] for i in ids]
@@ -300,22 +299,20 @@ class Trainer:
             probs = torch.sigmoid(self.model.localise(feats, self.tensor(roi_matrix(boxes, max_boxes)))).cpu().numpy()
             for j, i in enumerate(ids):
                 for r, (fields, _, score) in enumerate(data.detections[i]):
-                    head, row = ",".join(fields), probs[j * max_boxes + r]
+                    row = probs[j * max_boxes + r]
                     # detection score = person-detector confidence x action probability
-                    lines.extend(f"{head},{cid},{score * float(row[c])!r}" for c, cid in enumerate(self.label_ids))
-        return lines
+                    rows.extend((*fields, cid, score * float(row[c])) for c, cid in enumerate(self.label_ids))
+        return rows
 
     @torch.no_grad()
-    def accuracy(self, name, udir):
-        """Top-1 accuracy on the first 1000 val clips of an upstream set (as the built-in trainer)."""
-        ys = np.array([int(f[0]) for f in read_csv(os.path.join(udir, "val_labels.csv"))[1:]])[:1000]
+    def classify(self, name, udir, n):
+        """The predicted class of val ids 0..n-1 of an upstream set (cft-bench scores them)."""
         clips = Clips(os.path.join(udir, "val_clips.npy"))
-        correct = 0
-        for s in range(0, len(ys), 128):
-            ids = list(range(s, min(s + 128, len(ys))))
-            pred = self.model.classify(name, self.model.features(self.tensor(clips.batch(ids)))).argmax(1).cpu().numpy()
-            correct += int((pred == ys[ids]).sum())
-        return correct / len(ys) if len(ys) else float("nan")
+        out = []
+        for s in range(0, n, 128):
+            ids = list(range(s, min(s + 128, n)))
+            out.extend(self.model.classify(name, self.model.features(self.tensor(clips.batch(ids)))).argmax(1).cpu().tolist())
+        return out
 
 
 # What this trainer does, declared in its report: cft-bench's reports show this, not their own practice.
@@ -328,36 +325,18 @@ PRACTICE = {
 }
 
 
-def plan_sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def main():
     args = parse_args()
-    t0 = time.time()
-    with open(args.request) as f:
-        req = json.load(f)
-    if req.get("format") != CONTRACT:
-        sys.exit(f"torch trainer: {args.request}: format {req.get('format')!r}, expected {CONTRACT}")
-    with open(req["plan"]) as f:
-        plan = json.load(f)
+    run = cftbench.Run(args.request)
     threads = os.environ.get("CFT_BENCH_THREADS")
     if threads:
         torch.set_num_threads(int(threads))
     torch.use_deterministic_algorithms(True, warn_only=True)
     device, note = pick_device(args.device)
     print(note, file=sys.stderr, flush=True)
-    trainer = Trainer(req, plan, device)
+    trainer = Trainer(run, device)
+    req = run.request
 
-    losses, consumed, step_seconds = {}, {}, []
-    diverged = None
-    last_progress = 0.0
-    # resume: a run killed after hours goes on from its last checkpoint (contract: request "checkpoint",
-    # a directory that stays the same across retries of the run), with the same numbers as if never stopped
-    ckpt_dir = req.get("checkpoint")
-    ckpt_path = os.path.join(ckpt_dir, "torch_trainer.pt") if ckpt_dir else None
-    start = (0, 0)
     # shared pretraining (contract: init/initPhases, saveModel/saveModelAfterPhases): a transfer run starts
     # from the weights another run of the same trainer saved after the same leading phases
     if req.get("init"):
@@ -365,100 +344,70 @@ def main():
         if saved["phase"] != req["initPhases"]:
             sys.exit(f"torch trainer: {req['init']} holds {saved['phase']} phases, the request says {req['initPhases']}")
         trainer.load_state(saved["trainer"])
-        losses = saved["losses"]
-        start = (saved["phase"], 0)
-        print(f"torch trainer: started from the shared pretraining {req['init']} ({start[0]} phase(s))", file=sys.stderr, flush=True)
+        run.resume({"phase": saved["phase"], "step": 0, "losses": saved["losses"]})
+        print(f"torch trainer: started from the shared pretraining {req['init']} ({saved['phase']} phase(s))", file=sys.stderr, flush=True)
+    # resume: a run killed after hours goes on from its last checkpoint (contract: request "checkpoint",
+    # a directory that stays the same across retries of the run), with the same numbers as if never stopped
+    ckpt_dir = req.get("checkpoint")
+    ckpt_path = os.path.join(ckpt_dir, "torch_trainer.pt") if ckpt_dir else None
+    # the shared pretraining is also kept in the checkpoint directory: a run resumed past it can still hand it over
+    shared_path = os.path.join(ckpt_dir, "shared_pretraining.pt") if ckpt_dir else None
     if ckpt_path and os.path.exists(ckpt_path):
         saved = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if saved.get("plan_sha256") == plan_sha256(req["plan"]):
+        if saved.get("plan_sha256") == run.plan_sha256():
             trainer.load_state(saved["trainer"])
-            losses = saved["losses"]
-            start = (saved["phase"], saved["step"])
-            print(f"torch trainer: resumed from {ckpt_path} at phase {plan['phases'][start[0]]['name']} step {start[1]}", file=sys.stderr, flush=True)
+            run.resume(saved["run"])
+            print(f"torch trainer: resumed from {ckpt_path} at phase {run.plan['phases'][saved['run']['phase']]['name']} step {saved['run']['step']}", file=sys.stderr, flush=True)
         else:
             print(f"torch trainer: {ckpt_path} is of another plan; starting over", file=sys.stderr, flush=True)
-    last_save = time.perf_counter()
 
-    def save(pi, si):
-        """A checkpoint from which the next step is phase pi, step si (atomic: a kill mid-save leaves the old one)."""
+    def save():
+        """A checkpoint from which the next step goes on (atomic: a kill mid-save leaves the old one)."""
         os.makedirs(ckpt_dir, exist_ok=True)
-        tmp = ckpt_path + ".tmp"
-        torch.save({"plan_sha256": plan_sha256(req["plan"]), "phase": pi, "step": si, "losses": losses, "trainer": trainer.state()}, tmp)
-        os.replace(tmp, ckpt_path)
+        torch.save({"plan_sha256": run.plan_sha256(), "run": run.state(), "trainer": trainer.state()}, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
 
-    for pi, phase in enumerate(plan["phases"]):
-        if req.get("saveModel") and pi == req["saveModelAfterPhases"] and start[0] <= pi:
-            # the shared pretraining, for the runs that start from it (the next phase resets optimizers)
-            os.makedirs(req["saveModel"], exist_ok=True)
-            torch.save({"phase": pi, "step": 0, "losses": {k: v for k, v in losses.items()}, "trainer": trainer.state()}, os.path.join(req["saveModel"], "torch_trainer.pt"))
-        n = len(phase["steps"])
-        resumed_here = pi == start[0] and start[1] > 0
-        if pi < start[0] or (resumed_here and start[1] >= n):
-            digests = {}
-            for step in phase["steps"]:  # consumed before the interruption: the plan's ids, replayed into the digests
-                for dataset, ids in step["parts"]:
-                    digests.setdefault(dataset, Digest()).add(ids)
-            consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
-            continue
-        if phase["freshOptimizers"] and not resumed_here:
+    def save_shared(phase):
+        """The shared pretraining, for the runs that start from it (the next phase resets optimizers)."""
+        os.makedirs(req["saveModel"], exist_ok=True)
+        state = {"phase": phase.index, "step": 0, "losses": run.state()["losses"], "trainer": trainer.state()}
+        torch.save(state, os.path.join(req["saveModel"], "torch_trainer.pt"))
+        if shared_path:
+            os.makedirs(ckpt_dir, exist_ok=True)
+            torch.save(state, shared_path + ".tmp")
+            os.replace(shared_path + ".tmp", shared_path)
+
+    step_seconds, last_save, shared_done = [], time.perf_counter(), False
+    for phase in run.phases():
+        if req.get("saveModel") and not shared_done and phase.index >= req["saveModelAfterPhases"]:
+            if phase.index == req["saveModelAfterPhases"] and not phase.resumed:
+                save_shared(phase)
+            elif shared_path and os.path.exists(shared_path):  # resumed past it: the copy kept then
+                os.makedirs(req["saveModel"], exist_ok=True)
+                shutil.copyfile(shared_path, os.path.join(req["saveModel"], "torch_trainer.pt"))
+            shared_done = True  # resumed past it without a copy: nothing is handed over (the other runs train their own)
+        if phase.fresh_optimizers and not phase.resumed:
             trainer.reset_optimizers()
-        digests = {}
-        if not resumed_here:
-            losses[phase["name"]] = []
-        phase_losses = losses[phase["name"]]
-        for i, step in enumerate(phase["steps"]):
-            if resumed_here and i < start[1]:
-                for dataset, ids in step["parts"]:
-                    digests.setdefault(dataset, Digest()).add(ids)
-                continue
+        for step in phase:
             ts = time.perf_counter()
-            for dataset, ids in step["parts"]:
-                digests.setdefault(dataset, Digest()).add(ids)  # the ids this step is about to consume
-            loss = trainer.step(step, bool(phase["headsOnly"]))
-            phase_losses.append(loss)
+            ok = run.loss(trainer.step(step, phase.heads_only))
             step_seconds.append(time.perf_counter() - ts)
-            if ts - last_progress > 1 or i + 1 == n:  # progress for cft-bench (contract §2), about once a second
-                last_progress = ts
-                print("cft-bench-progress " + json.dumps({"phase": phase["name"], "step": i + 1, "steps": n, "loss": loss if math.isfinite(loss) else None}), flush=True)
-            if not math.isfinite(loss):  # diverged: nothing after this step is worth a prediction
-                diverged = {"phase": phase["name"], "step": i + 1}
+            if not ok:  # diverged: nothing after this step is worth a prediction
                 break
-            if ckpt_path and (time.perf_counter() - last_save >= args.checkpoint_seconds or i + 1 == n):
-                save(pi, i + 1)
+            done = run.position()[1] == phase.steps
+            if ckpt_path and (time.perf_counter() - last_save >= args.checkpoint_seconds or done):
+                save()
                 last_save = time.perf_counter()
-        consumed[phase["name"]] = {d: {"examples": g.examples, "idsSha256": g.hash.hexdigest()} for d, g in digests.items()}
-        if diverged:
-            break
 
-    out = req["out"]
     threads = torch.get_num_threads()
     dev = f"cuda ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else f"cpu ({threads} thread{'s' if threads > 1 else ''})"
-    if diverged:
-        report = {"format": CONTRACT, "trainer": {"name": "torch", "version": torch.__version__, "device": dev}, "practice": PRACTICE,
-                  "status": "diverged", "diverged": diverged, "losses": {k: [x if math.isfinite(x) else None for x in v] for k, v in losses.items()},
-                  "consumed": consumed, "upstreamAccuracy": {}, "predictions": {}}
-        write_atomic(os.path.join(out, "report.json"), json.dumps(report))
-        return
-
-    trainer.model.eval()
-    predictions = {}
-    for split in req["predict"]:
-        name = f"{split}_predictions.csv"
-        write_atomic(os.path.join(out, name), "\n".join(trainer.predictions(split, args.predict_batch)) + "\n")
-        predictions[split] = name
-    accuracy = {u: trainer.accuracy(u, req["data"][u]) for u in trainer.upstream if os.path.exists(os.path.join(req["data"][u], "val_labels.csv"))}
-
-    report = {
-        "format": CONTRACT,
-        "trainer": {"name": "torch", "version": torch.__version__, "device": dev},
-        "practice": PRACTICE,
-        "losses": losses,
-        "consumed": consumed,
-        "upstreamAccuracy": accuracy,
-        "predictions": predictions,
-        "timing": {"seconds": time.time() - t0, "medianStepMs": 1000 * float(np.median(step_seconds)) if step_seconds else None},
-    }
-    write_atomic(os.path.join(out, "report.json"), json.dumps(report))
+    if not run.diverged:
+        trainer.model.eval()
+        for split in req["predict"]:
+            run.predictions(split, trainer.predictions(split, args.predict_batch))
+        for name, n in run.predict_upstream.items():
+            run.upstream_predictions(name, trainer.classify(name, run.data[name], n))
+    run.finish(trainer={"name": "torch", "version": torch.__version__, "device": dev}, practice=PRACTICE)
 
 
 if __name__ == "__main__":

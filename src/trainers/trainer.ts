@@ -159,11 +159,11 @@ export class Trainer {
     return rows;
   }
 
-  /** Upstream top-1 accuracy on classification examples. */
-  accuracy(examples: readonly ClassificationExample[], dataset: string, batchSize = 128): number {
+  /** The predicted class (top-1) of each classification example, by `dataset`'s head. */
+  classify(examples: readonly ClassificationExample[], dataset: string, batchSize = 128): Int32Array {
     const tf = this.backend.tf;
     const shape = this.config.shape;
-    let correct = 0;
+    const out = new Int32Array(examples.length);
     for (let s = 0; s < examples.length; s += batchSize) {
       const part = examples.slice(s, s + batchSize);
       const pred = tf.tidy(() => {
@@ -171,9 +171,9 @@ export class Trainer {
         const x = tf.tensor4d(b.clips, [b.size, shape.height, shape.width, shape.frames * shape.channels]);
         return this.forward.classify(this.params[`up:${dataset}`]!, this.forward.trunk(this.params['trunk']!, x)).argMax(1).dataSync();
       });
-      part.forEach((e, i) => (correct += pred[i] === e.label ? 1 : 0));
+      out.set(pred, s);
     }
-    return examples.length === 0 ? NaN : correct / examples.length;
+    return out;
   }
 
   /** Writes model.json + weights.bin into `dir` (atomically: temp names, then rename). */

@@ -127,6 +127,10 @@ function classificationSet(name: string, description: string, classes: readonly 
       const label = index % classes.length;
       return { clip: renderClip(scene(rng, label), rng), label };
     },
+    label(split: Split, index: number): number {
+      checkIndex(name, split, index, (UPSTREAM_SIZES as Partial<Record<Split, number>>)[split]);
+      return index % classes.length;
+    },
   };
 }
 
