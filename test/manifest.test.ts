@@ -92,6 +92,28 @@ describe('benchmark manifests', { timeout: 600_000 }, () => {
     expect(doc.leaderboard[0].mAP.mean).toBeGreaterThan(0);
   });
 
+  it('a Kinetics-size list (600,000 train rows, 20,000 val): trainer folder holds the list as declared; its upstream accuracy is scored by cft-bench on the val labels', async () => {
+    const real = (f: string) => new URL(`../examples/manifests/ava-real/${f}`, import.meta.url).pathname;
+    let s = 7;
+    const label = () => ((s = (s * 48271) % 2147483647), s % 700);
+    const train = Array.from({ length: 600_000 }, label);
+    const val = Array.from({ length: 20_000 }, label);
+    const csv = (ls: number[], v: string) => 'path,label\n' + ls.map((l, i) => `${v}${i}.mp4,${l}\n`).join('');
+    const big = write('big.yaml', `downstream: ava\nupstream: [kinetics]\ndatasets:\n  ava:\n    kind: localisation\n    labelmap: ${LABEL_MAP}\n    train: { gt: ${real('train.csv')} }\n    val: { gt: ${real('val.csv')}, proposals: ${real('val_proposals.csv')} }\n    test: { gt: ${real('test.csv')}, proposals: ${real('test_proposals.csv')} }\n  kinetics:\n    kind: classification\n    classes: 700\n    train: { list: ${write('k-train.csv', csv(train, 'v'))} }\n    val: { list: ${write('k-val.csv', csv(val, 'w'))} }\nbudgets:\n  ava: { epochs: 2 }\n  kinetics: { examples: 1920 }\n`);
+    const trainer = new URL('../examples/trainers/prior_trainer.py', import.meta.url).pathname;
+    const r = await cli(['compare', '--manifest', big, '--protocols', 'cofinetune', '--lr-grid', '0.003', '--resamples', '20', '--trainer', `python3 ${trainer}`, '--out', join(dir, 'big')]);
+    expect(r.code, r.stderr).toBe(0);
+    const run = readJson(join(dir, 'big', 'runs', 'cofinetune-seed0-lr0.003.json'));
+    const request = readJson(join(readJson(join(dir, 'big', 'result.json')).runs[0].dir, 'trainer', 'request.json'));
+    expect(readFileSync(join(request.data.kinetics, 'train_list.csv'), 'utf8')).toBe(csv(train, 'v'));
+    // the trainer predicts its majority training class for every val id (ties: the lowest class)
+    const counts = new Array<number>(700).fill(0);
+    for (const l of train) counts[l]!++;
+    const majority = counts.indexOf(Math.max(...counts));
+    expect(request.predictUpstream).toEqual({ kinetics: 20_000 });
+    expect(run.upstreamAccuracy.kinetics).toBe(val.filter((l) => l === majority).length / val.length);
+  });
+
   it('data export folders under the user\'s names: compare runs end to end, each dataset its own budget, ledger-checked', async () => {
     const data = join(dir, 'data');
     mkdirSync(data);

@@ -2,7 +2,8 @@
  * The contract's Python module (src/trainers/cftbench.py): a plan folder (cft-bench-plan/2) and
  * the JSON plan of the same run give the same steps; ranks' shares of a batch make the batch;
  * the digests follow the ledger's rule; and the "bring your own model" example
- * (examples/trainers/byo_trainer.py, under 60 lines of code) trains and is scored end to end.
+ * (examples/trainers/byo_trainer.py, under 60 lines of code) trains and is scored end to end,
+ * and its torchrun version (ddp_trainer.py) on 2 ranks passes the ledger check and trains as on 1.
  * Needs a Python with numpy (and torch for the example): .ci/run installs Debian's.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ import { PROTOCOLS, type ProtocolContext } from '../src/protocols/protocol.js';
 import { parseSampler } from '../src/protocols/sampler.js';
 import { trainingPlan } from '../src/protocols/training-plan.js';
 import { PYTHON_MODULE_DIR, torchPython } from '../src/trainers/torch-trainer.js';
+
+const LAUNCH = new URL('./helpers/launch_ranks.py', import.meta.url).pathname;
 
 let python: string | null = null;
 try {
@@ -84,5 +87,24 @@ describe.skipIf(python === null)('the Python module cftbench (skipped only when 
     const rows = readFileSync(join(out, 'trainer', 'out', 'synth-kinetics_val_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
     expect(rows).toHaveLength(kinetics.sizes.val!);
     expect(res.upstreamAccuracy['synth-kinetics']).toBe(rows.filter(([id, label]) => kinetics.label('val', id!) === label).length / rows.length);
+  });
+
+  it('under torchrun: examples/trainers/ddp_trainer.py on 2 ranks (each its share of every planned batch) passes the ledger check and trains as on 1 rank', async () => {
+    const dir = tempDir();
+    const run = async (ranks: number) => {
+      // test/helpers/launch_ranks.py sets what torchrun sets (Debian's torchrun fails under Python 3.12)
+      const trainer = `{python} ${LAUNCH} ${ranks} {python} ${new URL('../examples/trainers/ddp_trainer.py', import.meta.url).pathname}`;
+      const r = await cli(['train', '--protocol', 'linear-probe-finetune', '--upstream', 'synth-kinetics', '--steps', '90', '--trainer', trainer, '--out', join(dir, `r${ranks}`)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/ledger checked/);
+      return readJson(join(dir, `r${ranks}`, 'result.json'));
+    };
+    const [one, two] = [await run(1), await run(2)];
+    expect(two.backend).toBe('ddp-example 1 on 2 x cpu');
+    expect(two.ledger).toEqual(one.ledger);
+    // the same gradients, summed over ranks instead of over one batch: equal up to float rounding
+    for (const phase of Object.keys(one.finalLoss)) expect(Math.abs(two.finalLoss[phase] - one.finalLoss[phase])).toBeLessThan(1e-5);
+    expect(Math.abs(two.scores.val.mAP - one.scores.val.mAP)).toBeLessThan(1e-4);
+    expect(two.upstreamAccuracy['synth-kinetics']).toBeGreaterThan(0);
   });
 });

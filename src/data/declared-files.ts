@@ -9,7 +9,8 @@
  *     <split>_detections.csv (the split's `proposals`, else its GT person boxes with score 1);
  *     train_counts.csv (GT instances per class in train: head/mid/tail)
  *   classification: classes.csv (header id,name); <split>_labels.csv (header label; the class
- *     index of row i of the split's list)
+ *     index of row i of the split's list); <split>_list.csv (the declared list itself, so the
+ *     trainer finds example i's clip: its row i after the header)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -112,8 +113,10 @@ export function materialiseDeclared(d: DeclaredDataset, dir: string): void {
       const col = fields(list, head!.line, head!.i).indexOf('label');
       if (col < 0) throw new InputError(list, head!.i + 1, 'the header has no `label` column');
       const labels = body.map(({ line, i }) => labelIndex(fields(list, line, i)[col] ?? '', list, i));
-      classes = Math.max(classes, ...labels.map((x) => x + 1));
+      for (const x of labels) classes = Math.max(classes, x + 1); // a loop: spreading a Kinetics-size list overflows the stack
       writeFileSync(join(dir, `${split}_labels.csv`), 'label\n' + labels.map((x) => `${x}\n`).join(''));
+      // the list as declared (its paths or video ids): example id i is its row i after the header
+      writeFileSync(join(dir, `${split}_list.csv`), readFileSync(list));
     }
     writeFileSync(join(dir, 'classes.csv'), 'id,name\n' + Array.from({ length: classes }, (_, k) => `${k},${names?.[k] ?? `class-${k}`}\n`).join(''));
   }
