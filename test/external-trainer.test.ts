@@ -34,7 +34,11 @@ describe.skipIf(!havePython)('external trainer (skipped only without python3)', 
     const kinetics = createSynthKinetics();
     const majority = Array.from({ length: kinetics.sizes.val! }, (_, i) => kinetics.label('val', i)).filter((y) => y === 0).length / kinetics.sizes.val!;
     expect(res.upstreamAccuracy['synth-kinetics']).toBe(majority);
-    expect(readFileSync(join(dir, 'ok', 'trainer', 'request.json'), 'utf8')).toContain('"predictUpstream"');
+    // handed the plan as a folder (cft-bench-plan/2), kept in the run: the same ledger as the JSON plan above
+    const request = readJson(join(dir, 'ok', 'trainer', 'request.json'));
+    expect(request.plan).toBe(join(dir, 'ok', 'plan'));
+    expect(readJson(join(request.plan, 'plan.json'))).toMatchObject({ format: 'cft-bench-plan/2', ledger: res.ledger });
+    expect(request.predictUpstream).toEqual({ 'synth-kinetics': kinetics.sizes.val });
   });
 
   for (const [mode, message] of [

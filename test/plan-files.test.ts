@@ -11,10 +11,10 @@ import { cli, readJson, tempDir } from './helpers/cli.js';
 import { embeddedDataset } from '../src/data/benchmarks.js';
 import { readNpyHeader } from '../src/data/npy.js';
 import { idBytes } from '../src/protocols/ledger.js';
-import { writePlanDir } from '../src/protocols/plan-files.js';
+import { readStepKinds, writePlanDir } from '../src/protocols/plan-files.js';
 import { PROTOCOLS, type ProtocolContext } from '../src/protocols/protocol.js';
 import { parseSampler } from '../src/protocols/sampler.js';
-import { trainingPlan } from '../src/protocols/training-plan.js';
+import { stepKind, trainingPlan } from '../src/protocols/training-plan.js';
 
 function readNpy(path: string): { shape: number[]; data: Int32Array | Float64Array } {
   const h = readNpyHeader(path);
@@ -59,6 +59,8 @@ describe('plans as files', { timeout: 300_000 }, () => {
           expect(fromFiles).toEqual(fromJson);
         });
         p.datasets.forEach((_, j) => expect(at[j]).toBe(ids[j]!.length)); // every id used, none left over
+        // an external run's loss curves are keyed by step kinds read back from the files: the built-in runner's keys
+        expect(readStepKinds(dir, p)).toEqual(json.phases[k]!.steps.map(stepKind));
       });
     });
   }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir } from './helpers/cli.js';
-import { LOSS_CURVE_POINTS, phaseLosses, type PlannedStep } from '../src/protocols/training-plan.js';
+import { LOSS_CURVE_POINTS, phaseLosses, stepKind, type PlannedStep } from '../src/protocols/training-plan.js';
 
 describe('train --write-plan', { timeout: 120_000 }, () => {
   it("LP-FT's plan: phases, batches and LRs as specified; its ledger is the trained run's ledger", async () => {
@@ -53,7 +53,7 @@ describe('phaseLosses: the loss curve every run records', () => {
   const losses = steps.map((_, i) => i);
 
   it('one curve per kind of batch, at most LOSS_CURVE_POINTS binned means, each point the mean of its bin at its last step', () => {
-    const { curve, final } = phaseLosses(steps, losses);
+    const { curve, final } = phaseLosses(steps.map(stepKind), losses);
     expect(Object.keys(curve).sort()).toEqual(['ava', 'ava+kinetics', 'kinetics']);
     const ava = curve['ava']!;
     // 125 ava steps (0, 2, …, 248) in bins of 2: 63 points; first bin = steps 0 and 2
@@ -66,7 +66,7 @@ describe('phaseLosses: the loss curve every run records', () => {
   });
 
   it('a diverged phase: the curve stops at the last finite loss', () => {
-    const { curve } = phaseLosses(steps, [...losses.slice(0, 10), NaN]);
+    const { curve } = phaseLosses(steps.map(stepKind), [...losses.slice(0, 10), NaN]);
     expect(curve['ava']!.flat().every(Number.isFinite)).toBe(true);
     expect(curve['ava']!.at(-1)![0]).toBeLessThanOrEqual(10);
     expect(curve['kinetics']!.at(-1)).toEqual([10, 9]); // bins of 2 kinetics steps: (1, 3), (5, 7), then 9 alone (11 is past the last loss)

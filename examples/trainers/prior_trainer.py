@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A minimal trainer under cft-bench's external-trainer contract (cft-bench-trainer/1), stdlib only.
+"""A minimal trainer under cft-bench's external-trainer contract (cft-bench-trainer/2), stdlib only.
 
-It "trains" a class-prior model: it walks the plan step by step, consuming exactly the planned
+It "trains" a class-prior model: it walks the plan (a folder of NPY arrays, read here with the
+standard library; a numpy trainer uses cftbench.py) step by step, consuming exactly the planned
 example ids (and digesting them by the contract's rule), counts the localisation labels it sees,
 and predicts, for every person box the detector found in a requested split, score =
 detector score x the class's frequency. Not a good model - a worked example of the contract,
@@ -9,15 +10,47 @@ and the trainer cft-bench's tests run (with --mode to misbehave on purpose).
 
     cft-bench train --protocol cofinetune --trainer "python3 examples/trainers/prior_trainer.py"
 """
-import argparse, csv, hashlib, json, math, os, sys, time
+import argparse, ast, csv, hashlib, json, math, os, sys, time
+from array import array
 
 p = argparse.ArgumentParser()
 p.add_argument("request")
 p.add_argument("--mode", default="ok", choices=["ok", "skip", "crash", "bad-csv", "hang", "no-report", "diverge", "chatty", "zero-based", "bad-upstream"])
 args = p.parse_args()
 req = json.load(open(args.request))
-assert req["format"] == "cft-bench-trainer/1", req["format"]
-plan = json.load(open(req["plan"]))
+assert req["format"] == "cft-bench-trainer/2", req["format"]
+
+
+def npy(path):
+    """A little-endian int32/float64 NPY file as a flat array (NPY: magic, version, header length, header dict, data)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    start = 12 if data[6] >= 2 else 10  # version 1: a 2-byte header length, later ones 4
+    n = int.from_bytes(data[8:start], "little")
+    header = ast.literal_eval(data[start:start + n].decode("latin1"))
+    out = array({"<i4": "i", "<f8": "d"}[header["descr"]])
+    out.frombytes(data[start + n:])
+    return out
+
+
+def plan_steps(folder, phase):
+    """A phase's steps as {"lr", "parts": [(dataset, ids)]}: step s takes the next counts[s][j] ids of dataset j."""
+    counts, lrs = npy(os.path.join(folder, phase["files"]["counts"])), npy(os.path.join(folder, phase["files"]["lr"]))
+    ids = [npy(os.path.join(folder, f)) for f in phase["files"]["ids"]]
+    at, d = [0] * len(ids), len(phase["datasets"])
+    for s in range(phase["steps"]):
+        parts = []
+        for j, name in enumerate(phase["datasets"]):
+            n = counts[s * d + j]
+            if n:
+                parts.append((name, list(ids[j][at[j]:at[j] + n])))
+                at[j] += n
+        yield {"lr": lrs[s], "parts": parts}
+
+
+plan = json.load(open(os.path.join(req["plan"], "plan.json")))
+for phase in plan["phases"]:
+    phase["steps"] = list(plan_steps(req["plan"], phase))
 down = req["downstream"]
 ddir = req["data"][down]
 
@@ -66,7 +99,7 @@ for phase in plan["phases"]:
     consumed[phase["name"]] = {d: {"examples": n, "idsSha256": h.hexdigest()} for d, (h, n) in digests.items()}
     if args.mode == "diverge":
         # a diverged run: say so (status) and stop; json.dump writes the NaN as a bare NaN, which cft-bench reads
-        json.dump({"format": "cft-bench-trainer/1", "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
+        json.dump({"format": "cft-bench-trainer/2", "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
                    "status": "diverged", "diverged": {"phase": phase["name"], "step": len(losses[phase["name"]])},
                    "losses": losses, "consumed": consumed, "predictions": {}},
                   open(os.path.join(req["out"], "report.json"), "w"))
@@ -104,7 +137,7 @@ for name, n in req.get("predictUpstream", {}).items():
 
 if args.mode != "no-report":
     json.dump({
-        "format": "cft-bench-trainer/1",
+        "format": "cft-bench-trainer/2",
         "trainer": {"name": "prior-trainer", "version": "1", "device": "cpu"},
         "practice": {"model": "class prior x the detector's score; no weights, no optimizer"},
         "losses": losses,

@@ -15,7 +15,7 @@ import { resolveProtocol } from './protocol.js';
 import { runProtocol, sharedPrefix, type ExampleCache, type StepInfo } from './runner.js';
 import { quarantine, readSealedDir } from './sealed-dir.js';
 import { splitScore } from './split-score.js';
-import { trainingPlan } from './training-plan.js';
+import { writePlanDir } from './plan-files.js';
 
 /** What an executor is given: the job, its private staging folder, where it will be published, its data. */
 export interface ExecuteArgs {
@@ -58,16 +58,19 @@ async function externalPretraining(spec: JobSpec, checkpointRoot: string | undef
 /** A trainer process under the contract (external-trainer.ts): it gets the plan, cft-bench checks its ledger and scores its predictions. */
 const trainerProcess: Executor = async ({ spec, dir, final, datasets, onStep, checkpointRoot, dataCache }) => {
   const protocol = await resolveProtocol(spec.protocol);
-  const plan = trainingPlan(protocol, jobContext(spec, protocol), datasets, spec.seed);
-  const offsets = plan.phases.map((_, i) => plan.phases.slice(0, i).reduce((s, p) => s + p.steps.length, 0));
-  const total = plan.phases.reduce((s, p) => s + p.steps.length, 0);
+  // the plan as a folder, written streaming: memory and disk stay small at any budget (plan-files.ts)
+  const planDir = join(dir, 'plan');
+  const trainSizes = Object.fromEntries(Object.entries(datasets).map(([n, d]) => [n, d.sizes.train ?? 0]));
+  const header = writePlanDir(protocol, jobContext(spec, protocol), trainSizes, spec.seed, planDir);
+  const offsets = header.phases.map((_, i) => header.phases.slice(0, i).reduce((s, p) => s + p.steps, 0));
+  const total = header.phases.reduce((s, p) => s + p.steps, 0);
   const onProgress = (p: { phase: string; step: number; steps: number; loss: number }) => {
-    const at = plan.phases.findIndex((ph) => ph.name === p.phase);
+    const at = header.phases.findIndex((ph) => ph.name === p.phase);
     if (at >= 0) onStep?.({ phase: p.phase, step: p.step, steps: p.steps, loss: p.loss, done: Math.min(total, offsets[at]! + p.step), total });
   };
   const label = `[${spec.protocol} s${spec.seed} lr${spec.lr}]`;
   const { key, ...pretraining } = await externalPretraining(spec, checkpointRoot);
-  return runExternalJob(spec, plan, jobHash(spec), dir, datasets, { ...spec.trainer!, dataCache: dataCache!, publishedAs: final, checkpointDir: checkpointOf(final), label, onProgress, ...pretraining, pretrainKey: key });
+  return runExternalJob(spec, { dir: planDir, header }, jobHash(spec), dir, datasets, { ...spec.trainer!, dataCache: dataCache!, publishedAs: final, checkpointDir: checkpointOf(final), label, onProgress, ...pretraining, pretrainKey: key });
 };
 
 /** The built-in tfjs trainer, in this process (runner.ts executes the plan), its shared pretraining loaded or saved in-process. */

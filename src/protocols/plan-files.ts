@@ -14,9 +14,10 @@
  * The same plan as training-plan.ts (the JSON form): the same steps, ids, LRs and ledger
  * (tested), built from the same sampler, streams and schedule.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump } from 'npyjs';
+import { readNpyHeader } from '../data/npy.js';
 import { LedgerRecorder, type Ledger } from './ledger.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
 import { planSteps, samplerName } from './sampler.js';
@@ -63,6 +64,17 @@ class NpyWriter {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** Each step's kind (training-plan.ts stepKind: its datasets, in column order) of a written phase, from its counts file. */
+export function readStepKinds(dir: string, phase: PlanDirPhase): string[] {
+  const path = join(dir, phase.files.counts);
+  const h = readNpyHeader(path);
+  const D = phase.datasets.length;
+  if (h.dtype !== '<i4' || h.shape.join(',') !== `${phase.steps},${D}`) throw new Error(`${path}: expected int32 [${phase.steps}, ${D}], got ${h.dtype} [${h.shape.join(', ')}]`);
+  const bytes = readFileSync(path).subarray(h.dataOffset);
+  const counts = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + phase.steps * D * 4));
+  return Array.from({ length: phase.steps }, (_, s) => phase.datasets.filter((_, j) => counts[s * D + j]! > 0).join('+'));
 }
 
 /**

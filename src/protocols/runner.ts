@@ -17,7 +17,7 @@ import { seedFor } from '../data/synth/seed.js';
 import type { LoadedBackend } from '../trainers/backend.js';
 import { Trainer } from '../trainers/trainer.js';
 import type { Ledger } from './ledger.js';
-import { phaseLosses, planSeed, trainingPlan, type LossCurve } from './training-plan.js';
+import { phaseLosses, planSeed, stepKind, trainingPlan, type LossCurve } from './training-plan.js';
 import type { Phase, Protocol, ProtocolContext } from './protocol.js';
 import { planSteps, type StepPlan } from './sampler.js';
 
@@ -188,7 +188,7 @@ export function runProtocol(spec: RunSpec, cache = new ExampleCache(spec.dataset
         break;
       }
     }
-    const summary = phaseLosses(steps, losses);
+    const summary = phaseLosses(steps.map(stepKind), losses);
     lossCurve[phase.name] = summary.curve;
     if (diverged !== null) break;
     finalLoss[phase.name] = summary.final;

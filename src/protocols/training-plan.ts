@@ -58,6 +58,9 @@ export function trainingPlan(protocol: Protocol, ctx: ProtocolContext, datasets:
   return { format: PLAN_FORMAT, protocol: protocol.name, seed, downstream: ctx.downstream, batch: ctx.batch, phases, ledger: ledger.finish() };
 }
 
+/** A step's kind: the datasets of its batch, in plan order ("synth-ava", "synth-ava+synth-kinetics"). */
+export const stepKind = (step: PlannedStep): string => step.parts.map(([d]) => d).join('+');
+
 /** Steps at the start of each phase whose losses make `firstLoss` (the sanity guard reads them). */
 export const FIRST_LOSS_STEPS = 10;
 
@@ -74,12 +77,11 @@ export type LossCurve = readonly (readonly [number, number])[];
  * that kind binned into at most LOSS_CURVE_POINTS means). Losses past the last given one
  * (a run that diverged) and non-finite ones are left out of the curve.
  */
-export function phaseLosses(steps: readonly PlannedStep[], losses: readonly number[]): { final: number; first: Record<string, number>; curve: Record<string, LossCurve> } {
+export function phaseLosses(kinds: readonly string[], losses: readonly number[]): { final: number; first: Record<string, number>; curve: Record<string, LossCurve> } {
   const last = losses.slice(-50);
   const first = new Map<string, number[]>();
   const byKind = new Map<string, number[]>(); // step indices of each kind
-  steps.forEach((s, i) => {
-    const key = s.parts.map(([d]) => d).join('+');
+  kinds.forEach((key, i) => {
     const f = first.get(key) ?? [];
     if (f.length < FIRST_LOSS_STEPS && i < losses.length) first.set(key, [...f, losses[i]!]);
     let k = byKind.get(key);

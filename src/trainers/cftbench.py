@@ -1,4 +1,4 @@
-"""The Python side of cft-bench's trainer contract (cft-bench-trainer/1), as a module every
+"""The Python side of cft-bench's trainer contract (cft-bench-trainer/2), as a module every
 Python trainer imports instead of re-implementing the contract (docs/external-trainer.md).
 Standard library and numpy; torch is optional (PlanBatchSampler).
 
@@ -6,7 +6,7 @@ cft-bench puts this file's folder on PYTHONPATH when it runs a trainer, so `impo
 works as is.
 
     import cftbench
-    run = cftbench.Run(sys.argv[1])            # the request, the plan (JSON or plan folder), the data
+    run = cftbench.Run(sys.argv[1])            # the request, the plan (a plan folder, or a JSON plan), the data
     for phase in run.phases():                 # phase.name, .lr, .fresh_optimizers, .heads_only, .steps
         for step in phase:                     # step.lr, step.parts: [(dataset, ids)], in batch order
             loss = my_train_step(step)         # consumption is recorded as the step is handed out
@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-CONTRACT = "cft-bench-trainer/1"
+CONTRACT = "cft-bench-trainer/2"
 
 
 class Digest:

@@ -1,7 +1,7 @@
 /**
  * The external-trainer contract (`cft-bench-trainer/1`, docs/external-trainer.md): cft-bench
- * plans every step (training-plan.ts), exports the data (`data export` layout) and runs a
- * trainer *process* of any framework on that plan; the trainer reports per-step losses, a
+ * plans every step (a plan folder, plan-files.ts), exports the data (`data export` layout) and
+ * runs a trainer *process* of any framework on that plan; the trainer reports per-step losses, a
  * digest of the example ids it consumed per phase and dataset, AVA prediction CSVs and its
  * upstream sets' val predictions. cft-bench checks the digests against its own ledger and scores
  * every prediction itself (frame-mAP, top-1 accuracy) — a trainer never reports its own metric.
@@ -24,11 +24,13 @@ import { cleanStale, tempTag } from '../reports/atomic-write.js';
 import { InputError } from '../data/input-error.js';
 import { RefusedPredictions, scorePredictionFile } from '../protocols/split-score.js';
 import type { ExternalTrainerSpec, JobResult, JobSpec, SplitScore } from '../protocols/job-record.js';
-import { phaseLosses, type TrainingPlan } from '../protocols/training-plan.js';
+import { phaseLosses } from '../protocols/training-plan.js';
+import { readStepKinds, type PlanDirHeader } from '../protocols/plan-files.js';
+import type { Ledger } from '../protocols/ledger.js';
 import type { Divergence } from '../protocols/runner.js';
 import { trainerCommand } from './torch-trainer.js';
 
-export const TRAINER_CONTRACT = 'cft-bench-trainer/1';
+export const TRAINER_CONTRACT = 'cft-bench-trainer/2';
 
 import { TrainerError } from './trainer-error.js';
 
@@ -37,7 +39,7 @@ export { TrainerError };
 /** What cft-bench hands the trainer (request.json, the trainer's only argument). */
 export interface TrainerRequest {
   readonly format: typeof TRAINER_CONTRACT;
-  /** The whole schedule (cft-bench-plan/1), absolute path. */
+  /** The whole schedule: a plan folder (cft-bench-plan/2, plan-files.ts), absolute path. */
   readonly plan: string;
   /** Dataset name → its directory in the `data export` layout. */
   readonly data: Readonly<Record<string, string>>;
@@ -209,7 +211,7 @@ function readReport(path: string): TrainerReport {
 }
 
 /** Where a run diverged: the trainer's word, or the first non-finite loss it reported. Null: it did not. */
-function divergence(plan: TrainingPlan, r: TrainerReport): Divergence | null {
+function divergence(plan: PlanDirHeader, r: TrainerReport): Divergence | null {
   for (const phase of plan.phases) {
     const l = r.losses[phase.name];
     const at = Array.isArray(l) ? l.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x)) : -1;
@@ -220,9 +222,9 @@ function divergence(plan: TrainingPlan, r: TrainerReport): Divergence | null {
 }
 
 /** Differences between the ids the trainer says it consumed and the plan's ledger (empty: none). */
-export function consumptionMismatches(plan: TrainingPlan, consumed: TrainerReport['consumed']): string[] {
+export function consumptionMismatches(ledger: Ledger, consumed: TrainerReport['consumed']): string[] {
   const out: string[] = [];
-  for (const phase of plan.ledger.phases) {
+  for (const phase of ledger.phases) {
     for (const [d, want] of Object.entries(phase.datasets)) {
       const got = consumed[phase.name]?.[d];
       if (got === undefined) out.push(`phase ${phase.name}, ${d}: not reported`);
@@ -234,14 +236,14 @@ export function consumptionMismatches(plan: TrainingPlan, consumed: TrainerRepor
 }
 
 /** The built-in trainer's loss statistics (training-plan.ts phaseLosses), from the reported losses. */
-function lossSummary(plan: TrainingPlan, losses: TrainerReport['losses']): Pick<JobResult, 'finalLoss' | 'firstLoss' | 'lossCurve'> {
+function lossSummary(plan: PlanFolder, losses: TrainerReport['losses']): Pick<JobResult, 'finalLoss' | 'firstLoss' | 'lossCurve'> {
   const finalLoss: Record<string, number> = {};
   const firstLoss: Record<string, Record<string, number>> = {};
   const lossCurve: JobResult['lossCurve'] = {};
-  for (const phase of plan.phases) {
+  for (const phase of plan.header.phases) {
     const l = losses[phase.name];
-    if (!Array.isArray(l) || l.length !== phase.steps.length || l.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps.length} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
-    const s = phaseLosses(phase.steps, l);
+    if (!Array.isArray(l) || l.length !== phase.steps || l.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new TrainerError(`report: losses of phase ${phase.name} must be ${phase.steps} numbers (one per planned step), got ${Array.isArray(l) ? `${l.length}` : typeof l}`);
+    const s = phaseLosses(readStepKinds(plan.dir, phase), l);
     finalLoss[phase.name] = s.final;
     firstLoss[phase.name] = s.first;
     lossCurve[phase.name] = s.curve;
@@ -254,13 +256,19 @@ export interface ExternalJobResult extends JobResult {
   readonly trainer: TrainerReport['trainer'] & { readonly command: string; readonly files: Readonly<Record<string, string>>; readonly practice: Readonly<Record<string, string>> | null };
 }
 
+/** A run's plan, written as a plan folder (plan-files.ts writePlanDir): where, and its header. */
+export interface PlanFolder {
+  readonly dir: string;
+  readonly header: PlanDirHeader;
+}
+
 /** Runs `plan` with an external trainer into `dir` and scores its predictions: a JobResult like the built-in trainer's. */
-export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: string, dir: string, datasets: Readonly<Record<string, Dataset>>, opts: ExternalTrainerOptions): Promise<ExternalJobResult> {
+export async function runExternalJob(spec: JobSpec, plan: PlanFolder, hash: string, dir: string, datasets: Readonly<Record<string, Dataset>>, opts: ExternalTrainerOptions): Promise<ExternalJobResult> {
   const t0 = performance.now();
   const work = join(resolve(dir), 'trainer');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'out'), { recursive: true });
-  const used = new Set(plan.phases.flatMap((p) => p.steps.flatMap((s) => s.parts.map(([d]) => d))));
+  const used = new Set(plan.header.phases.flatMap((p) => p.datasets));
   used.add(spec.downstream);
   // the upstream sets this run trains, each scored on its whole val split (as the built-in trainer's)
   const predictUpstream = Object.fromEntries(
@@ -268,13 +276,11 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   );
   // a dataset declared as a `data export` folder is handed over as it is; the embedded ones are exported once
   const data = Object.fromEntries([...used].map((d) => [d, spec.datasets?.[d]?.dir ?? exportedDir(datasets[d]!, opts.dataCache, spec.benchmarkSeed)]));
-  const planPath = join(work, 'plan.json');
-  writeFileSync(planPath, JSON.stringify(plan) + '\n');
   // a shared pretraining to save is staged beside its place and published only if this run succeeds
   const saveStage = opts.save !== undefined ? stageDir(opts.save.dir) : undefined;
   const request: TrainerRequest = {
     format: TRAINER_CONTRACT,
-    plan: planPath,
+    plan: resolve(plan.dir),
     data,
     downstream: spec.downstream,
     seed: spec.seed,
@@ -292,7 +298,7 @@ export async function runExternalJob(spec: JobSpec, plan: TrainingPlan, hash: st
   }
 }
 
-async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: string, datasets: Readonly<Record<string, Dataset>>, opts: ExternalTrainerOptions, request: TrainerRequest, work: string, t0: number, saveStage: string | undefined): Promise<ExternalJobResult> {
+async function runTrainer(spec: JobSpec, plan: PlanFolder, hash: string, dir: string, datasets: Readonly<Record<string, Dataset>>, opts: ExternalTrainerOptions, request: TrainerRequest, work: string, t0: number, saveStage: string | undefined): Promise<ExternalJobResult> {
   const requestPath = join(work, 'request.json');
   writeFileSync(requestPath, JSON.stringify(request, null, 2) + '\n');
   await runProcess(opts.command, requestPath, opts.timeoutSeconds, join(work, 'log.txt'), opts.label ?? '[trainer]', opts.onProgress);
@@ -303,7 +309,7 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
   const reportPath = join(work, 'out', 'report.json');
   const report = readReport(reportPath);
   // a diverged run stopped early: nothing to check against the plan, nothing to score (a result all the same)
-  const diverged = divergence(plan, report);
+  const diverged = divergence(plan.header, report);
   // the shared pretraining this run was asked to save: sealed and published for the runs that start from it
   let saved = false;
   if (saveStage !== undefined && diverged === null && readdirSync(saveStage).length > 0) {
@@ -311,7 +317,7 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
     publishDir(saveStage, opts.save!.dir, 'keep');
     saved = true;
   }
-  const mismatch = diverged !== null ? [] : consumptionMismatches(plan, report.consumed);
+  const mismatch = diverged !== null ? [] : consumptionMismatches(plan.header.ledger, report.consumed);
   if (mismatch.length > 0) throw new TrainerError(`${reportPath}: the trainer's consumed example ids differ from the plan:\n  ${mismatch.join('\n  ')}`);
   const losses = diverged !== null ? { finalLoss: {}, firstLoss: {}, lossCurve: {} } : lossSummary(plan, report.losses);
   const down = datasets[spec.downstream] as LocalisationDataset;
@@ -345,13 +351,13 @@ async function runTrainer(spec: JobSpec, plan: TrainingPlan, hash: string, dir: 
   const result: ExternalJobResult = {
     hash,
     spec,
-    protocol: plan.protocol,
+    protocol: plan.header.protocol,
     backend: `${report.trainer.name} ${report.trainer.version} on ${report.trainer.device}`,
-    steps: plan.phases.reduce((s, p) => s + p.steps.length, 0),
+    steps: plan.header.phases.reduce((s, p) => s + p.steps, 0),
     seconds: (performance.now() - t0) / 1e3,
     ...losses,
     diverged,
-    ledger: plan.ledger,
+    ledger: plan.header.ledger,
     scores,
     upstreamAccuracy,
     dir,

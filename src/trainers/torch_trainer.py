@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """cft-bench's reference PyTorch trainer (`--trainer torch`), under the external-trainer
-contract cft-bench-trainer/1 (docs/external-trainer.md).
+contract cft-bench-trainer/2 (docs/external-trainer.md).
 
 It mirrors the built-in tfjs model and training step (src/trainers/model.ts, trainer.ts,
 batches.ts) so the two trainers' numbers can be compared:
