@@ -34,6 +34,28 @@ describe('benchmark manifests', { timeout: 600_000 }, () => {
     expect(r.stderr).toContain('multi-cofinetune is left out');
   });
 
+  it('the embedded benchmark is a manifest like any other: --manifest src/data/embedded.yaml plans what compare plans by default; one upstream total or per-set budgets, not both', async () => {
+    const embedded = new URL('../src/data/embedded.yaml', import.meta.url).pathname;
+    for (const extra of [[], ['--quick'], ['--budget', 'equal-total']]) {
+      const byDefault = await cli(['compare', '--plan', ...extra]);
+      const declared = await cli(['compare', '--plan', '--manifest', embedded, ...extra]);
+      expect(declared.code, declared.stderr).toBe(0);
+      expect(declared.stdout.replace(`; declared in ${embedded}`, '')).toBe(byDefault.stdout);
+    }
+    expect((await cli(['compare', '--plan'])).stdout).toMatch(/multi-cofinetune .*\n\s+cofinetune: synth-ava 32,000 examples .* \+ synth-kinetics 21,344 examples .* \+ synth-ssv2 21,344 examples .* \+ synth-mit 21,312 examples/);
+    // per-set upstream budgets are another setting than the one the LRs were tuned in, even at the same counts
+    const perSet = write('per-set.json', '{"synth-kinetics": 64000, "synth-ssv2": 64000, "synth-mit": 64000}');
+    expect((await cli(['compare', '--plan', '--budget-file', perSet])).stderr).toMatch(/not using the tuned LRs .*: each upstream set has its own budget/);
+    const both = write('both.yaml', base('', '  ava: { epochs: 2 }\n  kin: { examples: 6400 }\nupstreamTotal: 6400\n'));
+    const r = await cli(['compare', '--plan', '--manifest', both]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${both}: upstreamTotal: and budgets.kin: give each upstream set its own budget, or one upstream total, not both`);
+    const total = write('total.yaml', base('', '  ava: { epochs: 2 }\nupstreamTotal: 6400\n'));
+    const t = await cli(['compare', '--plan', '--manifest', total]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/cofinetune: ava \d[\d,]* examples .* \+ kin 6,400 examples/);
+  });
+
   it('a paper-scale manifest of sizes alone plans in about a second', async () => {
     const r = await cli(['compare', '--manifest', new URL('../examples/manifests/paper-scale.yaml', import.meta.url).pathname, '--plan']);
     expect(r.code, r.stderr).toBe(0);

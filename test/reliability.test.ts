@@ -117,7 +117,7 @@ describe('rows 4-6: protocols, budgets and option values that would run somethin
     for (const [content, message] of [
       ['{"my-ava": 320}', /my-ava: unknown dataset/],
       ['{"synth-ava": 100}', /synth-ava: 100 examples are not whole batches of 32 \(use 96\)/],
-      ['{"synth-ava": -32}', /synth-ava: the budget must be a whole number/],
+      ['{"synth-ava": -32}', /synth-ava: expected a whole number of examples > 0/],
       ['[1, 2]', /expected an object/],
       ['{', /not valid JSON/],
     ] as const) {

@@ -24,13 +24,16 @@ export interface ManifestSetting {
   readonly batch: number;
   /** Train-split sizes of the datasets used (the ids a plan draws from). */
   readonly sizes: Readonly<Record<string, number>>;
-  /** Null only when budgets were optional (`train`) and the manifest declares none for these datasets. */
+  /** Null only when budgets were optional (`train`) and the manifest declares none for these datasets. With an upstream total: the downstream set's alone. */
   readonly budgets: ResolvedBudgets | null;
+  /** The manifest's one upstream total (scaled like the budgets), unless per-set budgets replace it; null: each upstream set has its own. */
+  readonly upstreamTotal: number | null;
   /** `data export` folders to train on, with their content digests (null: only planning, nothing read). */
   readonly datasets: Readonly<Record<string, DatasetRef>> | null;
 }
 
 export interface ManifestOptions {
+  /** The manifest file (data/embedded.yaml for the embedded benchmark). */
   readonly manifest: string;
   readonly budgetFile?: string;
   readonly budgetScale: number;
@@ -79,9 +82,21 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
   }
   let declared: Record<string, DeclaredBudget> = { ...m.budgets };
   if (opts.budgetFile !== undefined) declared = { ...declared, ...budgetFile(opts.budgetFile, Object.keys(m.datasets)) };
-  const none = used.every((d) => declared[d] === undefined);
-  const budgets = opts.budgetsOptional === true && none ? null : resolveBudgets(declared, sizes, used, batch, opts.budgetScale * (opts.quick ? 0.1 : 1), opts.budgetFile ?? m.path);
-  if (opts.planOnly) return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: null };
+  const source = opts.budgetFile ?? m.path;
+  const scale = opts.budgetScale * (opts.quick ? 0.1 : 1);
+  // per-set budgets, or the manifest's one upstream total (a budget file naming every upstream set replaces it)
+  const named = upstream.filter((u) => declared[u] !== undefined);
+  if (m.upstreamTotal !== null && named.length > 0 && named.length < upstream.length)
+    throw new InputError(source, null, `names ${named.join(', ')} but not ${upstream.filter((u) => declared[u] === undefined).join(', ')}: give every upstream set its own budget, or none (${m.path}: one upstream total, dealt out equally)`);
+  let upstreamTotal: number | null = null;
+  if (m.upstreamTotal !== null && named.length === 0) {
+    if (m.upstreamTotal % batch !== 0) throw new InputError(m.path, null, `upstreamTotal: ${m.upstreamTotal} examples are not whole batches of ${batch} (use ${Math.max(1, Math.round(m.upstreamTotal / batch)) * batch})`);
+    upstreamTotal = scale === 1 ? m.upstreamTotal : Math.max(batch, Math.round((m.upstreamTotal * scale) / batch) * batch);
+  }
+  const budgeted = upstreamTotal !== null ? [downstream] : used;
+  const none = budgeted.every((d) => declared[d] === undefined);
+  const budgets = opts.budgetsOptional === true && none ? null : resolveBudgets(declared, sizes, budgeted, batch, scale, source);
+  if (opts.planOnly) return { manifest: m, downstream, upstream, batch, sizes, budgets, upstreamTotal, datasets: null };
   // every refusal before anything is written
   for (const name of used)
     if (m.datasets[name]!.source.kind === 'files' && !opts.external)
@@ -95,7 +110,7 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
     if (d.source.kind === 'files') datasets[name] = materialised(d, opts.dataCache);
     if (d.source.kind === 'export') datasets[name] = await datasetRef(d.source.dir);
   }
-  return { manifest: m, downstream, upstream, batch, sizes, budgets, datasets: Object.keys(datasets).length > 0 ? datasets : null };
+  return { manifest: m, downstream, upstream, batch, sizes, budgets, upstreamTotal, datasets: Object.keys(datasets).length > 0 ? datasets : null };
 }
 
 /** The trainer's folder of a files-declared dataset, made once per content (staged, then renamed into place). */

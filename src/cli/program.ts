@@ -70,7 +70,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('compare')
     .description('protocols under identical data budgets on the embedded benchmark: leaderboard, paired comparison, per-class gains')
     .addOption(new Option('--budget <mode>', 'equal (same examples per dataset) | equal-total (same total, each protocol its own split)').choices(['equal', 'equal-total']).default('equal'))
-    .option('--budget-scale <s>', 'scale the default budget (32k downstream + 64k upstream examples; at most 100: each run\'s plan is held in memory)', positive({ max: 100 }), 1)
+    .option('--budget-scale <s>', 'scale the budgets (the manifest\'s; the embedded benchmark\'s are 32k downstream + 64k upstream examples); at most 100', positive({ max: 100 }), 1)
     .option('--manifest <file>', 'a benchmark manifest (YAML or JSON): your datasets, which is downstream and upstream, and each one\'s budget in examples or epochs (default: the embedded benchmark)', path)
     .option('--budget-file <file>', 'JSON {"synth-ava": 32000, "synth-kinetics": 64000}; with --manifest also {"ava": {"epochs": 20}}', path)
     .option('--seeds <n>', 'training seeds (mean ± std and CIs over seeds)', integer(1, 1000), 1)

@@ -23,6 +23,10 @@
  *   budgets:
  *     ava: { epochs: 20 }                # or { examples: 4200000 }, or a plain number of examples
  *     kinetics: { examples: 16000000 }
+ *   upstreamTotal: 64000                 # instead of per-upstream budgets: one total, dealt out
+ *                                        # equally over the upstream sets a protocol trains on
+ *
+ * The embedded benchmark is one such manifest (src/data/embedded.yaml, EMBEDDED_MANIFEST).
  *
  * Training example ids: a localisation set's are its train keyframes sorted by video id, then
  * timestamp (written out for trainers as `train_keyframes.csv`); a classification set's are the
@@ -30,6 +34,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Split } from './datasets.js';
 import { DATASET_FORMAT } from './dataset-files.js';
@@ -65,8 +70,13 @@ export interface Manifest {
   readonly downstream: string;
   readonly upstream: readonly string[];
   readonly budgets: Readonly<Record<string, DeclaredBudget>>;
+  /** One budget of upstream examples for every protocol, dealt out equally over the upstream sets it trains on (instead of a budget per upstream set). */
+  readonly upstreamTotal: number | null;
   readonly batch: number | null;
 }
+
+/** The embedded benchmark's manifest: what `compare` runs without --manifest (beside this module in the sources and the package). */
+export const EMBEDDED_MANIFEST = fileURLToPath(new URL('../../src/data/embedded.yaml', import.meta.url));
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 const NAME = /^[A-Za-z0-9][\w.-]*$/;
@@ -88,7 +98,7 @@ export function readManifest(path: string): Manifest {
     throw new InputError(path, null, `${field}: ${why}`);
   };
   if (!isObj(doc)) return fail('(top level)', 'expected a mapping with `datasets:`');
-  known(doc, ['format', 'downstream', 'upstream', 'batch', 'datasets', 'budgets'], '', fail);
+  known(doc, ['format', 'downstream', 'upstream', 'batch', 'datasets', 'budgets', 'upstreamTotal'], '', fail);
   if (doc['format'] !== undefined && doc['format'] !== MANIFEST_FORMAT) fail('format', `must be ${MANIFEST_FORMAT} (or left out)`);
   const base = dirname(resolve(path));
   if (!isObj(doc['datasets']) || Object.keys(doc['datasets']).length === 0) fail('datasets', 'missing or empty (declare each dataset by name)');
@@ -122,7 +132,13 @@ export function readManifest(path: string): Manifest {
     if (!isObj(doc['budgets'])) fail('budgets', 'expected a mapping {dataset: budget}');
     for (const [name, b] of Object.entries(doc['budgets'] as Obj)) budgets[name] = declaredBudget(b, (why) => fail(`budgets.${name}`, why), names, name);
   }
-  return { path, datasets, downstream: downstream as string, upstream: upstream as string[], budgets, batch: (batch as number | undefined) ?? null };
+  const total = doc['upstreamTotal'];
+  if (total !== undefined) {
+    if (!(Number.isInteger(total) && (total as number) > 0)) fail('upstreamTotal', `expected a whole number of examples > 0 (got ${JSON.stringify(total)})`);
+    const own = (upstream as string[]).filter((u) => budgets[u] !== undefined);
+    if (own.length > 0) fail('upstreamTotal', `and budgets.${own[0]}: give each upstream set its own budget, or one upstream total, not both`);
+  }
+  return { path, datasets, downstream: downstream as string, upstream: upstream as string[], budgets, upstreamTotal: (total as number | undefined) ?? null, batch: (batch as number | undefined) ?? null };
 }
 
 /** A budget: `{examples: N}`, `{epochs: E}`, or a plain N (examples). Its dataset must be declared. */

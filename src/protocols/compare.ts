@@ -26,7 +26,6 @@ import { bootstrapMean, pairedBootstrap, rankMatches, type Interval, type Ranked
 import { evaluateFiles } from '../metrics/evaluator.js';
 import { getPreset } from '../metrics/presets.js';
 import { numpyNanMean } from '../metrics/numpy-sum.js';
-import { DEFAULT_BATCH, DEFAULT_BUDGET, scaleBudget } from './budget.js';
 import { jobContext, jobHash, loadDatasets, protocolSourceHash, readJobResult, type JobResult, type JobSpec } from './job.js';
 import { shareOf, type Shard } from './shard.js';
 import { ledgerMismatches } from './ledger.js';
@@ -63,13 +62,6 @@ export class MatrixIncomplete extends CompareError {
     const some = missing.slice(0, 5).map((s) => `${s.protocol} seed ${s.seed} lr ${s.lr}`);
     super(`${missing.length} of ${total} runs are not in the cache yet (${some.join('; ')}${missing.length > 5 ? '; …' : ''})`);
   }
-}
-
-export function defaultBudget(quick: boolean, scale: number, batch = DEFAULT_BATCH): { downstream: number; upstream: number } {
-  // quick: a pipeline check (~1/10 of the default), not a claim
-  const base = quick ? { downstream: 3_200, upstream: 6_400 } : DEFAULT_BUDGET;
-  const s = scaleBudget({ downstream: base.downstream, upstream: base.upstream }, scale, batch);
-  return { downstream: s['downstream']!, upstream: s['upstream']! };
 }
 
 type GroupScores = Record<(typeof GROUPS)[number], number>;

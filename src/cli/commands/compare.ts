@@ -9,13 +9,14 @@ import { modelBoardCsv, modelBoardMarkdown, type ModelBoard } from '../../report
 import { expandResultPaths, incomparable, readPairedSide } from '../../reports/paired-inputs.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkProtocols, compareContext, CompareError, DEFAULT_LR_GRID, defaultBudget, MatrixIncomplete, plannedPhases, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
+import { checkProtocols, compareContext, CompareError, DEFAULT_LR_GRID, MatrixIncomplete, plannedPhases, runCompare, type CompareConfig, type CompareDoc, type CompareMode, type TunedLrs } from '../../protocols/compare.js';
 import { parseShard } from '../../protocols/shard.js';
 import { BUILTIN_PROTOCOLS, resolveProtocol, type Phase } from '../../protocols/protocol.js';
-import { embeddedDataset } from '../../data/benchmarks.js';
 import { manifestSetting } from '../manifest-setting.js';
+import { EMBEDDED_MANIFEST } from '../../data/manifest.js';
 import { readTunedLr, tunedLrsFor } from '../../protocols/tuned-lr.js';
-import { parseBudgetJson, type BudgetMode } from '../../protocols/budget.js';
+import type { BudgetMode } from '../../protocols/budget.js';
+import { InputError } from '../../data/input-error.js';
 import { jobSteps, RunsFailed } from '../../protocols/scheduler.js';
 import type { BackendName } from '../../trainers/backend.js';
 import { checkReplaceable, tempTag, writeReportDir, writeReportFiles } from '../../reports/atomic-write.js';
@@ -27,7 +28,6 @@ import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
 import { trainerFiles } from '../../trainers/trainer-identity.js';
 import { codeVersion } from '../version.js';
-import { InputError } from '../../data/input-error.js';
 
 export interface CompareOptions {
   budget: BudgetMode;
@@ -82,7 +82,9 @@ async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<Tuned
   };
   if (cfg.protocols.some((p) => !BUILTIN_PROTOCOLS.includes(p))) return skip('a plug-in protocol is compared (plug-ins are always searched)');
   if (cfg.trainer !== undefined) return skip('an external trainer runs (its LRs are searched, not taken from the built-in trainer)');
-  if (cfg.manifest !== undefined) return skip(`the datasets of ${cfg.manifest} are compared (the tuned LRs are the embedded benchmark's)`);
+  // tuned on the embedded datasets: a manifest of embedded sets alone (the built-in one, or a copy) may use them if the fingerprint fits
+  if (cfg.upstreamBudgets !== undefined) return skip('each upstream set has its own budget (the LRs were tuned with one upstream total)');
+  if (cfg.datasets !== undefined) return skip(`the datasets of ${cfg.manifest ?? 'the manifest'} are compared (the tuned LRs are the embedded benchmark's)`);
   const names: string[] = [];
   for (const p of cfg.protocols) names.push((await resolveProtocol(p)).name);
   const fit = tunedLrsFor(doc, cfg, names);
@@ -106,40 +108,28 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
   const quick = opts.quick ?? false;
   // a manifest declares the datasets, their roles and budgets; without one, the embedded benchmark
   const out0 = opts.out ?? join('reports', 'compare');
-  const setting =
-    opts.manifest === undefined
-      ? null
-      : await manifestSetting({
-          manifest: opts.manifest,
-          ...(opts.budgetFile !== undefined ? { budgetFile: opts.budgetFile } : {}),
-          budgetScale: opts.budgetScale,
-          quick,
-          batch: opts.batch,
-          planOnly: opts.plan === true,
-          external: opts.trainer !== 'tfjs',
-          dataCache: opts.cache !== undefined ? join(resolve(opts.cache), 'data') : join(dirname(resolve(out0)), '.cache', 'data'),
-          splits: ['val', 'test'],
-        });
-  if (setting !== null && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; a manifest gives each dataset its own budget (use --budget equal)');
-  const batch = setting?.batch ?? opts.batch;
-  let budget = defaultBudget(quick, opts.budgetScale, batch);
-  let fileUpstreamBudgets: Record<string, number> | undefined;
-  const upstream = setting !== null ? [...setting.upstream] : ['synth-kinetics', 'synth-ssv2', 'synth-mit'];
-  if (setting !== null) budget = { downstream: setting.budgets!.examples[setting.downstream]!, upstream: setting.budgets!.examples[upstream[0]!] ?? 0 };
-  else if (opts.budgetFile !== undefined) {
-    if (!existsSync(opts.budgetFile)) throw new InputError(opts.budgetFile, null, 'file not found');
-    const b = parseBudgetJson(readFileSync(opts.budgetFile, 'utf8'), opts.budgetFile, ['synth-ava', ...upstream], batch);
-    // upstream sets named: each its own count ("equal" is per dataset, never a sum), so every one must be named
-    const named = upstream.filter((u) => b[u] !== undefined);
-    if (named.length > 0 && named.length < upstream.length)
-      throw new InputError(opts.budgetFile, null, `names ${named.join(', ')} but not ${upstream.filter((u) => b[u] === undefined).join(', ')}: give every upstream set its own budget, or none (the default: one upstream total, split equally by multi-cofinetune)`);
-    budget = { downstream: b['synth-ava'] ?? budget.downstream, upstream: named.length > 0 ? b[upstream[0]!]! : budget.upstream };
-    if (named.length > 0) fileUpstreamBudgets = Object.fromEntries(upstream.map((u) => [u, b[u]!]));
-  }
-  if (fileUpstreamBudgets !== undefined && opts.budget === 'equal-total') throw new UsageError('--budget equal-total needs one upstream total; the budget file gives each upstream set its own (use --budget equal)');
+  // the datasets, their roles and budgets: the manifest given, else the embedded benchmark's (data/embedded.yaml)
+  const setting = await manifestSetting({
+    manifest: opts.manifest ?? EMBEDDED_MANIFEST,
+    ...(opts.budgetFile !== undefined ? { budgetFile: opts.budgetFile } : {}),
+    budgetScale: opts.budgetScale,
+    quick,
+    batch: opts.batch,
+    planOnly: opts.plan === true,
+    external: opts.trainer !== 'tfjs',
+    dataCache: opts.cache !== undefined ? join(resolve(opts.cache), 'data') : join(dirname(resolve(out0)), '.cache', 'data'),
+    splits: ['val', 'test'],
+  });
+  const batch = setting.batch;
+  const upstream = [...setting.upstream];
+  const budgets = setting.budgets!;
+  const budget = { downstream: budgets.examples[setting.downstream]!, upstream: setting.upstreamTotal ?? budgets.examples[upstream[0]!] ?? 0 };
+  // each upstream set its own budget ("equal" is per dataset, never a sum), unless the manifest gives one upstream total
+  const upstreamBudgets = setting.upstreamTotal === null ? Object.fromEntries(upstream.map((u) => [u, budgets.examples[u]!])) : undefined;
+  if (upstreamBudgets !== undefined && opts.budget === 'equal-total') throw new UsageError(`--budget equal-total needs one upstream total; ${opts.budgetFile ?? setting.manifest.path} gives each upstream set its own budget (use --budget equal)`);
   let builtins = opts.protocols;
   // the default list on a manifest with one upstream set: the multi-upstream protocol has nothing to co-finetune
-  if (setting !== null && upstream.length < 2 && builtins.join(',') === BUILTIN_PROTOCOLS.join(',')) {
+  if (upstream.length < 2 && builtins.join(',') === BUILTIN_PROTOCOLS.join(',')) {
     builtins = builtins.filter((p) => p !== 'multi-cofinetune');
     process.stderr.write(`compare: ${setting.manifest.path} declares one upstream set (${upstream.join(', ')}): multi-cofinetune is left out\n`);
   }
@@ -157,11 +147,11 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     budget,
     batch,
     sampler: opts.sampler,
-    downstream: setting?.downstream ?? 'synth-ava',
+    downstream: setting.downstream,
     upstream,
-    ...(setting !== null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])), manifest: setting.manifest.path } : {}),
-    ...(fileUpstreamBudgets !== undefined ? { upstreamBudgets: fileUpstreamBudgets } : {}),
-    ...(setting?.datasets != null ? { datasets: setting.datasets } : {}),
+    ...(upstreamBudgets !== undefined ? { upstreamBudgets } : {}),
+    ...(opts.manifest !== undefined ? { manifest: setting.manifest.path } : {}),
+    ...(setting.datasets !== null ? { datasets: setting.datasets } : {}),
     benchmarkSeed: 0,
     backend: opts.backend,
     workers: opts.workers,
@@ -182,7 +172,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
         ? `LRs tuned by ${tunedLr.source} (grid ${tunedLr.grid.join(', ')}, ${tunedLr.seeds} seed(s)): ${Object.entries(tunedLr.lrs).map(([p, lr]) => `${p} ${lr}`).join(', ')}`
         : `LR grid ${cfg.lrGrid.join(', ')} for every protocol${cfg.lrGrid.length > 1 ? `, extended ×2 past an edge a protocol chooses (up to ${cfg.lrExtend} time(s))` : ''}`;
     process.stdout.write(`plan: ${cfg.protocols.length} protocols × ${cfg.seeds} seed(s); ${lrText}; ${cfg.protocols.length * cfg.seeds * perProtocol} runs${tunedLr === undefined && cfg.lrGrid.length > 1 ? ' before any extension' : ''}\n`);
-    const sizes = setting?.sizes ?? Object.fromEntries([cfg.downstream, ...cfg.upstream].map((d) => [d, embeddedDataset(d).sizes.train!]));
+    const sizes = setting.sizes;
     process.stdout.write(planText(await plannedPhases(cfg), sizes, cfg));
     if (opts.writePlans !== undefined) await writePlans(cfg, sizes, opts.writePlans);
     return 0;

@@ -129,9 +129,9 @@ export async function trainCommand(opts: TrainOptions): Promise<number> {
     pretrainLr: opts.pretrainLr,
     budget:
       setting?.budgets != null
-        ? { downstream: setting.budgets.examples[opts.benchmark]!, upstream: upstream.length > 0 ? setting.budgets.examples[upstream[0]!]! : 0 }
+        ? { downstream: setting.budgets.examples[opts.benchmark]!, upstream: upstream.length === 0 ? 0 : (setting.upstreamTotal ?? setting.budgets.examples[upstream[0]!]!) }
         : { downstream: downSteps * batch, upstream: Math.max(1, steps - downSteps) * batch },
-    ...(setting?.budgets != null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])) } : {}),
+    ...(setting?.budgets != null && setting.upstreamTotal === null ? { upstreamBudgets: Object.fromEntries(upstream.map((u) => [u, setting.budgets!.examples[u]!])) } : {}),
     batch,
     sampler: opts.sampler,
     downstream: opts.benchmark,
