@@ -88,7 +88,7 @@ export function compareMarkdown(doc: CompareDoc, command: string): string {
   out.push('## Budget ledger', '');
   out.push(
     c.budgetMode === 'equal'
-      ? `Checked equal across protocols (count and SHA-256 of the example ids in order): ${doc.ledgerCheck.mustMatch.join(', ')} (the multi-upstream protocol: its total upstream examples).`
+      ? `Checked equal across protocols (count and SHA-256 of the example ids in order): ${doc.ledgerCheck.mustMatch.join(', ')}${c.upstreamBudgets !== undefined ? ' (each upstream set its own budget: every protocol that trains on one sees the same examples of it)' : c.protocols.includes('multi-cofinetune') ? ' (the multi-upstream protocol: its total upstream examples)' : ''}.`
       : 'Checked equal across protocols: the total examples (equal-total: each protocol splits the total its own way; downstream-only spends it all on the downstream set).',
     '',
   );

@@ -68,7 +68,7 @@ export const DEFAULT_TUNED_LR = fileURLToPath(new URL('../../../baselines/tuned-
  * fit (else a usage error saying why); the default file is used when it fits and skipped, with
  * a note, when it does not. Plug-in protocols (module paths) are always searched.
  */
-async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<TunedLrs | undefined> {
+async function tunedLrs(opts: CompareOptions, cfg: CompareConfig, embeddedOnly: boolean): Promise<TunedLrs | undefined> {
   const explicit = opts.lrFrom !== undefined;
   if (opts.lrFrom === 'none' || (!explicit && (opts.lrGrid !== undefined || cfg.quick))) return undefined;
   if (explicit && opts.lrGrid !== undefined) throw new UsageError('--lr-from and --lr-grid: give one (tuned LRs are not searched again)');
@@ -83,8 +83,8 @@ async function tunedLrs(opts: CompareOptions, cfg: CompareConfig): Promise<Tuned
   if (cfg.protocols.some((p) => !BUILTIN_PROTOCOLS.includes(p))) return skip('a plug-in protocol is compared (plug-ins are always searched)');
   if (cfg.trainer !== undefined) return skip('an external trainer runs (its LRs are searched, not taken from the built-in trainer)');
   // tuned on the embedded datasets: a manifest of embedded sets alone (the built-in one, or a copy) may use them if the fingerprint fits
+  if (!embeddedOnly) return skip(`the datasets of ${cfg.manifest} are compared (the tuned LRs are the embedded benchmark's)`);
   if (cfg.upstreamBudgets !== undefined) return skip('each upstream set has its own budget (the LRs were tuned with one upstream total)');
-  if (cfg.datasets !== undefined) return skip(`the datasets of ${cfg.manifest ?? 'the manifest'} are compared (the tuned LRs are the embedded benchmark's)`);
   const names: string[] = [];
   for (const p of cfg.protocols) names.push((await resolveProtocol(p)).name);
   const fit = tunedLrsFor(doc, cfg, names);
@@ -163,7 +163,7 @@ export async function compareCommand(opts: CompareOptions, argv: string[]): Prom
     ...(opts.trainer !== 'tfjs' ? { trainer: { command: opts.trainer, timeoutSeconds: opts.trainerTimeout, files: trainerFiles(opts.trainer) } } : {}),
   };
   await checkProtocols(searched);
-  const tunedLr = await tunedLrs(opts, searched);
+  const tunedLr = await tunedLrs(opts, searched, Object.values(setting.manifest.datasets).every((d) => d.source.kind === 'embedded'));
   const cfg: CompareConfig = tunedLr === undefined ? searched : { ...searched, tunedLr };
   if (opts.plan) {
     const perProtocol = tunedLr !== undefined ? 1 : cfg.lrGrid.length;
