@@ -5,11 +5,20 @@
  * under the user's own names run a comparison end to end, each dataset its own budget, checked
  * by the ledger.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, readJson, tempDir, LABEL_MAP } from './helpers/cli.js';
 import { GT } from './helpers/ava-slice.js';
+import { torchPython } from '../src/trainers/torch-trainer.js';
+
+let python: string | null = null;
+try {
+  python = torchPython();
+} catch {
+  python = null;
+}
 
 describe('benchmark manifests', { timeout: 600_000 }, () => {
   const dir = tempDir();
@@ -112,6 +121,30 @@ describe('benchmark manifests', { timeout: 600_000 }, () => {
     expect(run.scores.test.files.gt).toMatch(/ava-real\/test\.csv$/);
     expect(run.scores.test.rows.scored).toBeGreaterThan(0);
     expect(doc.leaderboard[0].mAP.mean).toBeGreaterThan(0);
+  });
+
+  it.skipIf(python === null)('the real-format manifest with clips (made-up pixels, real GT): the shipped torch trainer and the built-in one run it; clips that disagree with the GT are refused (exit 2) (skipped only without a Python with numpy)', async () => {
+    const clips = join(dir, 'px-clips');
+    const made = spawnSync(python!, [new URL('../examples/manifests/ava-real/make_clips.py', import.meta.url).pathname, clips], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const text = readFileSync(new URL('../examples/manifests/ava-real-pixels.yaml', import.meta.url), 'utf8')
+      .replace(/\.\.\/ava-slice\//g, `${new URL('../examples/ava-slice/', import.meta.url).pathname}`)
+      .replace(/ava-real\/clips\//g, `${clips}/`)
+      .replace(/ava-real\//g, `${new URL('../examples/manifests/ava-real/', import.meta.url).pathname}`);
+    const manifest = write('px.yaml', text);
+    for (const trainer of [['--trainer', 'torch'], []]) {
+      const out = join(dir, `px${trainer.length}`);
+      const r = await cli(['compare', '--manifest', manifest, '--quick', '--protocols', 'downstream-only,cofinetune', '--resamples', '20', ...trainer, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const run = readJson(join(out, 'runs', 'cofinetune-seed0-lr0.003.json'));
+      expect(run.backend).toMatch(trainer.length > 0 ? /^torch / : /^wasm$/);
+      expect(run.scores.test.files.gt).toMatch(/ava-real\/test\.csv$/);
+      expect(run.scores.test.mAP).toBeGreaterThan(0);
+    }
+    writeFileSync(join(clips, 'ava', 'val_clips.npy'), readFileSync(join(clips, 'ava', 'test_clips.npy')));
+    const bad = await cli(['compare', '--manifest', manifest, '--quick', '--plan']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/px\.yaml: datasets\.ava\.clips: val_clips\.npy: \d+ clips, but the val split has \d+ examples \(row i = example id i\)/);
   });
 
   it('a Kinetics-size list (600,000 train rows, 20,000 val): trainer folder holds the list as declared; its upstream accuracy is scored by cft-bench on the val labels', async () => {

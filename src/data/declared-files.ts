@@ -13,14 +13,15 @@
  *     trainer finds example i's clip: its row i after the header)
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { EvaluationFiles, Split } from './datasets.js';
 import { DATASET_FORMAT } from './dataset-files.js';
 import { InputError } from './input-error.js';
 import { readLabelMap } from './label-map.js';
 import type { DeclaredDataset } from './manifest.js';
 import { splitCsvRecord } from './csv-record.js';
+import { readNpyHeader } from './npy.js';
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
@@ -29,6 +30,11 @@ export function declaredDigest(d: DeclaredDataset): string {
   if (d.source.kind !== 'files') throw new Error(`${d.name} is not declared by files`);
   const hash = createHash('sha256').update(JSON.stringify({ kind: d.kind, sizes: d.sizes, preset: d.preset, files: Object.keys(d.source.files).sort() }));
   for (const role of Object.keys(d.source.files).sort()) hash.update(`${role}\n`).update(readFileSync(d.source.files[role]!));
+  // clips are not read whole (hundreds of GB at real scale): each file by path, size and modification time
+  for (const f of clipFiles(d)) {
+    const st = statSync(f.path);
+    hash.update(`clips ${f.name} ${f.path} ${st.size} ${st.mtimeMs}\n`);
+  }
   return hash.digest('hex');
 }
 
@@ -44,12 +50,31 @@ function fields(path: string, line: string, i: number): string[] {
   return f;
 }
 
+/** A files-declared set's clip files (`clips:` folder), one per declared split. */
+function clipFiles(d: DeclaredDataset): { name: string; path: string }[] {
+  if (d.source.kind !== 'files' || d.source.clips === null) return [];
+  const dir = d.source.clips;
+  return SPLITS.filter((x) => d.sizes[x] !== undefined).map((split) => ({ name: `${split}_clips.npy`, path: resolve(dir, `${split}_clips.npy`) }));
+}
+
 /** Writes the trainer's folder for `d` into `dir` (created; the caller stages and publishes it). */
 export function materialiseDeclared(d: DeclaredDataset, dir: string): void {
   if (d.source.kind !== 'files') throw new Error(`${d.name} is not declared by files`);
   const files = d.source.files;
   mkdirSync(dir, { recursive: true });
-  const meta: Record<string, unknown> = { format: DATASET_FORMAT, kind: d.kind, name: d.name, description: `${d.name}, declared by its annotation files (no clips: the trainer reads its own frames)`, shape: null, sizes: d.sizes, clips: false };
+  const clips = clipFiles(d);
+  // declared clips are linked in (the `data export` layout): trainers that need cft-bench to hold the pixels, and the built-in one, read them
+  for (const f of clips) symlinkSync(f.path, join(dir, f.name));
+  const shape = clips.length === 0 ? null : (([, frames, height, width, channels]) => ({ frames, height, width, channels }))(readNpyHeader(clips[0]!.path).shape);
+  const meta: Record<string, unknown> = {
+    format: DATASET_FORMAT,
+    kind: d.kind,
+    name: d.name,
+    description: clips.length === 0 ? `${d.name}, declared by its annotation files (no clips: the trainer reads its own frames)` : `${d.name}, declared by its annotation files and clips`,
+    shape,
+    sizes: d.sizes,
+    clips: clips.length > 0,
+  };
   if (d.kind === 'localisation') {
     const labelMap = readLabelMap(files['labelmap']!);
     writeFileSync(join(dir, 'labelmap.pbtxt'), readFileSync(files['labelmap']!));
@@ -94,7 +119,7 @@ export function materialiseDeclared(d: DeclaredDataset, dir: string): void {
     }
     writeFileSync(join(dir, 'train_counts.csv'), 'id,count\n' + [...counts].map(([id, n]) => `${id},${n}\n`).join(''));
     meta['evaluation'] = evaluation;
-    meta['keyframe'] = 0;
+    meta['keyframe'] = shape === null ? 0 : Math.floor(shape.frames! / 2);
   } else {
     const classFile = files['classes'];
     const names = classFile === undefined ? null : rows(classFile).map((r) => r.line.split(',').pop()!.trim()).filter((n, k) => !(k === 0 && (n === 'name' || n === 'class')));

@@ -13,7 +13,7 @@
  *       preset: activitynet-2019         # the evaluation protocol (default)
  *       train: { gt: ava/train.csv }     # its keyframes are the training examples
  *       val: { gt: ava/val.csv, exclusions: ava/val_excluded.csv, proposals: ava/val_dets.csv }
- *       clips: ava-export/               # optional: a `data export` directory with the pixels
+ *       clips: ava-clips/                # optional: <split>_clips.npy, uint8 [N, T, H, W, C], row i = example i
  *     kinetics:
  *       kind: classification
  *       classes: kinetics/classes.csv    # or a count: 700
@@ -39,6 +39,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Split } from './datasets.js';
 import { DATASET_FORMAT } from './dataset-files.js';
 import { InputError } from './input-error.js';
+import { readNpyHeader, type NpyHeader } from './npy.js';
 import { EMBEDDED_DATASETS } from './benchmarks.js';
 
 export const MANIFEST_FORMAT = 'cft-bench-manifest/1';
@@ -237,7 +238,31 @@ function declaredDataset(name: string, raw: unknown, base: string, fail: (field:
     sizes[split] = (counted ?? declared) as number;
   }
   if (sizes.train === undefined) fail('train', `missing (the training examples: ${main} or size)`);
+  if (clips !== null) checkClips(clips, sizes, (why) => fail('clips', why));
   return { name, kind, sizes, source: { kind: 'files', files, clips }, preset, ...(classCount !== undefined ? { classCount } : {}) };
+}
+
+/**
+ * A `clips:` folder holds `<split>_clips.npy` for every declared split: uint8 [N, T, H, W, C],
+ * row i the pixels of example id i (the `data export` layout), N the split's size, one shape.
+ */
+function checkClips(dir: string, sizes: Partial<Record<Split, number>>, fail: (why: string) => never): void {
+  let shape: string | null = null;
+  for (const split of SPLITS.filter((x) => sizes[x] !== undefined)) {
+    const p = resolve(dir, `${split}_clips.npy`);
+    if (!existsSync(p)) fail(`${split}_clips.npy: file not found in ${dir} (the ${split} split is declared)`);
+    let h: NpyHeader;
+    try {
+      h = readNpyHeader(p);
+    } catch (err) {
+      return fail(`${split}_clips.npy: ${(err as Error).message}`);
+    }
+    if (h.dtype !== '|u1' || h.shape.length !== 5) fail(`${split}_clips.npy: expected uint8 [examples, frames, height, width, channels], got ${h.dtype} [${h.shape.join(', ')}]`);
+    if (h.shape[0] !== sizes[split]) fail(`${split}_clips.npy: ${h.shape[0]} clips, but the ${split} split has ${sizes[split]} examples (row i = example id i)`);
+    const s = h.shape.slice(1).join(',');
+    if (shape !== null && s !== shape) fail(`${split}_clips.npy: clips of [${s}], the other splits' are [${shape}]`);
+    shape = s;
+  }
 }
 
 /** Distinct `video,timestamp` keyframes of an AVA CSV (the ids of a localisation set's examples). */
