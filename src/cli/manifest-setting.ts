@@ -98,11 +98,13 @@ export async function manifestSetting(opts: ManifestOptions): Promise<ManifestSe
   const budgets = opts.budgetsOptional === true && none ? null : resolveBudgets(declared, sizes, budgeted, batch, scale, source);
   if (opts.planOnly) return { manifest: m, downstream, upstream, batch, sizes, budgets, upstreamTotal, datasets: null };
   // every refusal before anything is written
-  for (const name of used)
-    if (m.datasets[name]!.source.kind === 'files' && (m.datasets[name]!.source as { clips: string | null }).clips === null && !opts.external)
+  for (const name of used) {
+    const source = m.datasets[name]!.source;
+    if (source.kind === 'files' && source.clips === null && !opts.external)
       throw new UsageError(
         `${m.path}: datasets.${name} is declared by its annotation files: cft-bench has no pixels of it, so the built-in trainer cannot train on it. Give --trainer (your trainer reads its own frames; cft-bench hands it the example ids, annotations and plan), or declare a \`data export\` folder (\`export: DIR\`) or its clips (\`clips: DIR\`)`,
       );
+  }
   for (const split of opts.splits) if (down.source.kind === 'files' && down.sizes[split] === undefined) throw new InputError(m.path, null, `datasets.${downstream}.${split}: missing (this command scores the ${split} split: declare its gt)`);
   const datasets: Record<string, DatasetRef> = {};
   for (const name of used) {

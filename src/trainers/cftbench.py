@@ -56,6 +56,16 @@ class Step:
         self.lr, self.parts = float(lr), parts
 
 
+def _step_count(header):
+    """A phase's number of steps: a plan folder gives the count, a JSON plan the steps."""
+    return header["steps"] if isinstance(header["steps"], int) else len(header["steps"])
+
+
+def _phase_datasets(header):
+    """The datasets a phase draws from: a plan folder lists them (column order); a JSON plan's steps name them."""
+    return list(header["datasets"]) if "datasets" in header else sorted({d for st in header["steps"] for d, _ in st["parts"]})
+
+
 class Phase:
     """A phase of the plan. Iterating it hands out its steps and records what they consume.
 
@@ -65,9 +75,7 @@ class Phase:
     def __init__(self, run, header, steps, index=0, skip=0):
         self.run, self.index, self.name, self.lr = run, index, header["name"], float(header["lr"])
         self.sampler, self.fresh_optimizers, self.heads_only = header["sampler"], bool(header["freshOptimizers"]), bool(header["headsOnly"])
-        self.steps = header["steps"] if isinstance(header["steps"], int) else len(header["steps"])
-        # the datasets the phase draws from (a plan folder lists them; a JSON plan's steps name them)
-        self.datasets = list(header["datasets"]) if "datasets" in header else sorted({d for st in header["steps"] for d, _ in st["parts"]})
+        self.steps, self.datasets = _step_count(header), _phase_datasets(header)
         self._steps, self._skip = steps, skip
         self.resumed = skip > 0
 
@@ -173,13 +181,13 @@ class Run:
 
     def datasets(self):
         """Every dataset the plan trains on, sorted."""
-        return sorted({d for k, h in enumerate(self.plan["phases"]) for d in Phase(self, h, None, k).datasets})
+        return sorted({d for h in self.plan["phases"] for d in _phase_datasets(h)})
 
-    def phases(self, start=0):
-        """The plan's phases from `start` or the resumed position (earlier steps are replayed into the digests)."""
-        first = max(self._start, (start, 0))
+    def phases(self):
+        """The plan's phases from the start, or from where resume() says (earlier steps are replayed into the digests)."""
+        first = self._start
         for k, header in enumerate(self.plan["phases"]):
-            steps = header["steps"] if isinstance(header["steps"], int) else len(header["steps"])
+            steps = _step_count(header)
             skip = first[1] if k == first[0] else 0
             if k < first[0] or skip >= steps:
                 for _ in Phase(self, header, self._phase_steps[k], k, skip=steps):
